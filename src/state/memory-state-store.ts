@@ -1,0 +1,147 @@
+import { type StateStore, WINDOW_BUCKETS, windowBucket } from "./state-store.js";
+
+interface Entry {
+  value: unknown;
+  expiresAt: number;
+}
+
+type Window = Map<number, Record<string, number>>;
+
+/** Options for {@link MemoryStateStore}. */
+export interface MemoryStateStoreOptions {
+  /** The clock, injectable for tests. @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * Process-local state: the default store, one per client. Every operation is synchronous under
+ * the hood, so each is trivially atomic.
+ */
+export class MemoryStateStore implements StateStore {
+  readonly kind = "memory";
+  readonly #entries = new Map<string, Entry>();
+  readonly #windows = new Map<string, Window>();
+  readonly #now: () => number;
+
+  constructor(options: MemoryStateStoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  now(): number {
+    return this.#now();
+  }
+
+  /** Synchronous read, for callers on the hot path. */
+  peek<T>(key: string): T | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= this.#now()) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry.value as T;
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    return this.peek<T>(key);
+  }
+
+  async getMany<T>(keys: readonly string[]): Promise<Array<T | undefined>> {
+    return keys.map((key) => this.peek<T>(key));
+  }
+
+  async set<T>(key: string, value: T, ttlMs?: number): Promise<void> {
+    this.#write(key, value, ttlMs);
+  }
+
+  async update<T>(
+    key: string,
+    fn: (current: T | undefined) => T | undefined,
+    ttlMs?: number,
+  ): Promise<T | undefined> {
+    const next = fn(this.peek<T>(key));
+    this.#write(key, next, ttlMs);
+    return next;
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#entries.delete(key);
+    this.#windows.delete(key);
+  }
+
+  async entries<T>(prefix: string): Promise<Array<[string, T]>> {
+    const out: Array<[string, T]> = [];
+    for (const key of this.#entries.keys()) {
+      if (!key.startsWith(prefix)) continue;
+      const value = this.peek<T>(key);
+      if (value !== undefined) out.push([key, value]);
+    }
+    return out;
+  }
+
+  async acquireLease(key: string, holder: string, ttlMs: number): Promise<boolean> {
+    const current = this.peek<string>(key);
+    if (current !== undefined && current !== holder) return false;
+    this.#write(key, holder, ttlMs);
+    return true;
+  }
+
+  async releaseLease(key: string, holder: string): Promise<void> {
+    if (this.peek<string>(key) === holder) this.#entries.delete(key);
+  }
+
+  async addToWindow(
+    key: string,
+    field: string,
+    amount: number,
+    windowMs: number,
+  ): Promise<Record<string, number>> {
+    return this.addToWindowSync(key, field, amount, windowMs);
+  }
+
+  /** Synchronous {@link addToWindow}, for callers on the hot path. */
+  addToWindowSync(
+    key: string,
+    field: string,
+    amount: number,
+    windowMs: number,
+  ): Record<string, number> {
+    const current = windowBucket(this.#now(), windowMs);
+    let window = this.#windows.get(key);
+    if (!window) {
+      window = new Map();
+      this.#windows.set(key, window);
+    }
+    if (amount !== 0) {
+      const bucket = window.get(current) ?? {};
+      bucket[field] = (bucket[field] ?? 0) + amount;
+      window.set(current, bucket);
+    }
+    const totals: Record<string, number> = {};
+    for (const [index, bucket] of window) {
+      if (index <= current - WINDOW_BUCKETS) {
+        window.delete(index);
+        continue;
+      }
+      for (const [name, count] of Object.entries(bucket))
+        totals[name] = (totals[name] ?? 0) + count;
+    }
+    return totals;
+  }
+
+  async close(): Promise<void> {
+    this.#entries.clear();
+    this.#windows.clear();
+  }
+
+  #write(key: string, value: unknown, ttlMs: number | undefined): void {
+    if (value === undefined) {
+      this.#entries.delete(key);
+      return;
+    }
+    this.#entries.set(key, {
+      value,
+      expiresAt: ttlMs === undefined ? Number.POSITIVE_INFINITY : this.#now() + ttlMs,
+    });
+  }
+}
