@@ -1,3 +1,5 @@
+import type { Warning } from "../types.js";
+
 /**
  * Where breaker state, cooldowns and retry-budget counters live. Implementations: memory (the
  * default, one per client), file (the CLI's default, shared by the processes of one machine) and
@@ -54,6 +56,11 @@ export interface StateStore {
   ): Promise<Record<string, number>>;
   /** Releases connections and timers. */
   close(): Promise<void>;
+  /**
+   * Subscribes to the store's warnings (e.g. "Redis unreachable, using local state"). Stores that
+   * cannot fail need not implement it. Returns the unsubscribe function.
+   */
+  onWarning?(listener: (warning: Warning) => void): () => void;
 }
 
 /** Number of buckets a sliding window is divided into (its resolution is windowMs / 10). */
