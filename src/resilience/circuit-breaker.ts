@@ -1,0 +1,361 @@
+import { classify } from "../errors/classify.js";
+import { CircuitOpenError } from "../errors/errors.js";
+import { MemoryStateStore } from "../state/memory-state-store.js";
+import type { StateStore } from "../state/state-store.js";
+import { definedOnly } from "./backoff.js";
+import { fraction, positiveInteger, positiveNumber } from "./options.js";
+
+/** The three states of a breaker. */
+export type CircuitState = "closed" | "open" | "half-open";
+
+/**
+ * A breaker's stored state: a tagged object per state holding only its own data, so it can be
+ * saved (`toJSON()`), restored (`initialState`) and shared through a {@link StateStore}.
+ */
+export type BreakerSnapshot =
+  | { readonly state: "closed"; readonly failures: number }
+  | {
+      readonly state: "open";
+      readonly openedAt: number;
+      /** When a probe may go. */
+      readonly openUntil: number;
+      /** This open period; the next one after a failed probe is twice as long (capped). */
+      readonly openPeriodMs: number;
+    }
+  | { readonly state: "half-open"; readonly successes: number; readonly openPeriodMs: number };
+
+/** Open also when the failure rate over a sliding window passes a threshold. */
+export interface FailureRateOptions {
+  /** Share of failed calls that opens the breaker, 0..1. */
+  readonly threshold: number;
+  /** Fewest calls in the window before the rate counts. @default 10 */
+  readonly minimumCalls?: number;
+  /** Window length. @default 60000 */
+  readonly windowMs?: number;
+}
+
+/** Circuit breaker settings. Every field is optional. */
+export interface CircuitBreakerOptions {
+  /** Consecutive failures that open the breaker. @default 5 */
+  readonly failureThreshold?: number;
+  /** Successful probes that close it again. @default 2 */
+  readonly successThreshold?: number;
+  /** Longest open period (the seed's `timeout`). @default 30000 */
+  readonly resetTimeoutMs?: number;
+  /** First open period; it doubles after each failed probe up to `resetTimeoutMs`. @default 2000 */
+  readonly minResetTimeoutMs?: number;
+  /** Optional failure-rate rule, in addition to the consecutive-failure rule. */
+  readonly failureRate?: FailureRateOptions;
+  /** How long a probe may hold the half-open slot before it frees itself. @default 60000 */
+  readonly probeLeaseMs?: number;
+  /** Whether an error counts as a failure. @default the failure table's "counts toward breaker" */
+  readonly isFailure?: (error: unknown) => boolean;
+  /** Called on every transition this process makes. */
+  readonly onStateChange?: (key: string, from: CircuitState, to: CircuitState) => void;
+  /** Where the state lives; share one to share the breaker. @default a private MemoryStateStore */
+  readonly store?: StateStore;
+  /** Start from a saved state (`toJSON()` of another breaker). */
+  readonly initialState?: BreakerSnapshot;
+}
+
+/** Breaker settings with defaults applied (store-independent). */
+export interface ResolvedBreakerOptions {
+  readonly failureThreshold: number;
+  readonly successThreshold: number;
+  readonly resetTimeoutMs: number;
+  readonly minResetTimeoutMs: number;
+  readonly probeLeaseMs: number;
+  readonly failureRate:
+    | { readonly threshold: number; readonly minimumCalls: number; readonly windowMs: number }
+    | undefined;
+}
+
+/** Validates breaker settings once; throws `RangeError` naming the bad option. */
+export function resolveBreakerOptions(options: CircuitBreakerOptions = {}): ResolvedBreakerOptions {
+  const o = definedOnly(options);
+  const resetTimeoutMs = positiveNumber("resetTimeoutMs", o.resetTimeoutMs ?? 30_000);
+  const minResetTimeoutMs = positiveNumber(
+    "minResetTimeoutMs",
+    o.minResetTimeoutMs ?? Math.min(2_000, resetTimeoutMs),
+  );
+  if (minResetTimeoutMs > resetTimeoutMs) {
+    throw new RangeError(
+      `expected minResetTimeoutMs ≤ resetTimeoutMs (${resetTimeoutMs}), got ${minResetTimeoutMs}`,
+    );
+  }
+  const rate = o.failureRate;
+  return {
+    failureThreshold: positiveInteger("failureThreshold", o.failureThreshold ?? 5),
+    successThreshold: positiveInteger("successThreshold", o.successThreshold ?? 2),
+    resetTimeoutMs,
+    minResetTimeoutMs,
+    probeLeaseMs: positiveNumber("probeLeaseMs", o.probeLeaseMs ?? 60_000),
+    failureRate: rate && {
+      threshold: fraction("failureRate.threshold", rate.threshold),
+      minimumCalls: positiveInteger("failureRate.minimumCalls", rate.minimumCalls ?? 10),
+      windowMs: positiveNumber("failureRate.windowMs", rate.windowMs ?? 60_000),
+    },
+  };
+}
+
+const CLOSED: BreakerSnapshot = { state: "closed", failures: 0 };
+
+/** The state a snapshot shows at `now`: an open breaker whose period is over reads half-open. */
+export function visibleState(snapshot: BreakerSnapshot, now: number): CircuitState {
+  return snapshot.state === "open" && now >= snapshot.openUntil ? "half-open" : snapshot.state;
+}
+
+/** Pure transition on a failure that counts. `tripped` is the failure-rate rule's verdict. */
+export function afterFailure(
+  s: BreakerSnapshot,
+  o: ResolvedBreakerOptions,
+  now: number,
+  probe: boolean,
+  tripped = false,
+): BreakerSnapshot {
+  const open = (periodMs: number): BreakerSnapshot => ({
+    state: "open",
+    openedAt: now,
+    openUntil: now + periodMs,
+    openPeriodMs: periodMs,
+  });
+  if (s.state === "closed") {
+    const failures = s.failures + 1;
+    return failures >= o.failureThreshold || tripped
+      ? open(o.minResetTimeoutMs)
+      : { state: "closed", failures };
+  }
+  if (s.state === "half-open" && probe) {
+    return open(Math.min(o.resetTimeoutMs, s.openPeriodMs * 2));
+  }
+  return s; // already open, or a late non-probe call: nothing new learned
+}
+
+/** Pure transition on a success. */
+export function afterSuccess(
+  s: BreakerSnapshot,
+  o: ResolvedBreakerOptions,
+  probe: boolean,
+): BreakerSnapshot {
+  if (s.state === "closed") return s.failures === 0 ? s : CLOSED;
+  if (s.state === "half-open" && probe) {
+    const successes = s.successes + 1;
+    return successes >= o.successThreshold
+      ? CLOSED
+      : { state: "half-open", successes, openPeriodMs: s.openPeriodMs };
+  }
+  return s;
+}
+
+/** Permission to make one call, from {@link CircuitBreaker.acquire}. */
+export interface BreakerPermit {
+  /** True when this call is the half-open probe. */
+  readonly probe: boolean;
+  /** The state seen when the permit was given. */
+  readonly snapshot: BreakerSnapshot;
+  /** The probe slot's lease holder, for a probe. */
+  readonly holder?: string;
+}
+
+let holderSequence = 0;
+const processTag = Math.random().toString(36).slice(2, 10);
+
+/**
+ * A circuit breaker: closed → open after `failureThreshold` consecutive failures (or the optional
+ * failure-rate rule) → half-open when the open period ends, with exactly one probe in flight
+ * (across processes when the store is shared) → closed after `successThreshold` successful probes.
+ * The open period starts at `minResetTimeoutMs` and doubles after each failed probe up to
+ * `resetTimeoutMs`. A call whose error does not count (a 429, a 400, an abort) frees the probe slot
+ * and leaves the breaker half-open.
+ *
+ * @example
+ * const breaker = new CircuitBreaker("billing-api", { failureThreshold: 3 });
+ * const invoice = await breaker.call(fetchInvoice, id);   // CircuitOpenError while open
+ */
+export class CircuitBreaker {
+  readonly key: string;
+  readonly options: ResolvedBreakerOptions;
+  readonly #store: StateStore;
+  readonly #isFailure: (error: unknown) => boolean;
+  readonly #onStateChange: CircuitBreakerOptions["onStateChange"];
+  readonly #stateKey: string;
+  readonly #probeKey: string;
+  readonly #rateKey: string;
+  #last: BreakerSnapshot;
+
+  constructor(key: string, options: CircuitBreakerOptions = {}) {
+    this.key = key;
+    this.options = resolveBreakerOptions(options);
+    this.#store = options.store ?? new MemoryStateStore();
+    this.#isFailure = options.isFailure ?? ((error) => classify(error).countsForBreaker);
+    this.#onStateChange = options.onStateChange;
+    this.#stateKey = `breaker:${key}`;
+    this.#probeKey = `probe:${key}`;
+    this.#rateKey = `calls:${key}`;
+    this.#last = options.initialState ?? CLOSED;
+    if (options.initialState) void this.#store.set(this.#stateKey, options.initialState);
+  }
+
+  /** The state last seen (an open breaker whose period is over reads "half-open"). */
+  get state(): CircuitState {
+    return visibleState(this.#last, this.#store.now());
+  }
+
+  /** The last seen snapshot, for saving and restoring (`initialState`). */
+  toJSON(): BreakerSnapshot {
+    return this.#last;
+  }
+
+  /** Reads the current snapshot from the store. */
+  async snapshot(): Promise<BreakerSnapshot> {
+    this.#last = (await this.#store.get<BreakerSnapshot>(this.#stateKey)) ?? CLOSED;
+    return this.#last;
+  }
+
+  /** Closes the breaker and frees the probe slot. */
+  async reset(): Promise<void> {
+    const from = this.state;
+    await Promise.all([this.#store.delete(this.#stateKey), this.#store.delete(this.#probeKey)]);
+    this.#last = CLOSED;
+    if (from !== "closed") this.#onStateChange?.(this.key, from, "closed");
+  }
+
+  /**
+   * Asks to make one call. Resolves with a permit, or rejects with `CircuitOpenError` (carrying
+   * when a probe may go) without any call being made. `leaseMs` bounds how long a probe may hold
+   * the half-open slot (default `probeLeaseMs`): pass the call's own time bound.
+   */
+  async acquire(leaseMs = this.options.probeLeaseMs): Promise<BreakerPermit> {
+    const snapshot = await this.snapshot();
+    if (snapshot.state === "closed") return { probe: false, snapshot };
+    const now = this.#store.now();
+    if (snapshot.state === "open" && now < snapshot.openUntil) {
+      throw new CircuitOpenError(this.key, snapshot.openUntil - now);
+    }
+    const holder = `${processTag}:${++holderSequence}`;
+    if (!(await this.#store.acquireLease(this.#probeKey, holder, leaseMs))) {
+      // Another probe is in flight; its outcome decides soon.
+      throw new CircuitOpenError(this.key, this.options.minResetTimeoutMs);
+    }
+    const next = await this.#transition((s) =>
+      s.state === "open" && this.#store.now() >= s.openUntil
+        ? { state: "half-open", successes: 0, openPeriodMs: s.openPeriodMs }
+        : s,
+    );
+    if (next.state === "closed") {
+      // Someone closed it meanwhile: no probe needed.
+      await this.#store.releaseLease(this.#probeKey, holder);
+      return { probe: false, snapshot: next };
+    }
+    return { probe: true, snapshot: next, holder };
+  }
+
+  /** Reports the permitted call's success. */
+  async success(permit: BreakerPermit): Promise<void> {
+    await this.#recordRate(permit, false);
+    if (permit.snapshot.state === "closed" && permit.snapshot.failures === 0 && !permit.probe) {
+      return; // the hot path: nothing to write
+    }
+    await this.#transition((s) => afterSuccess(s, this.options, permit.probe));
+    await this.#freeProbe(permit);
+  }
+
+  /** Reports the permitted call's failure; errors that do not count only free the probe slot. */
+  async failure(permit: BreakerPermit, error: unknown): Promise<void> {
+    if (this.#isFailure(error)) {
+      const tripped = await this.#recordRate(permit, true);
+      const now = this.#store.now();
+      await this.#transition((s) => afterFailure(s, this.options, now, permit.probe, tripped));
+    }
+    await this.#freeProbe(permit);
+  }
+
+  /**
+   * Runs `fn(...args)` through the breaker.
+   * @throws CircuitOpenError while open, without calling `fn`; otherwise whatever `fn` throws.
+   */
+  async call<A extends unknown[], R>(fn: (...args: A) => Promise<R> | R, ...args: A): Promise<R> {
+    const permit = await this.acquire();
+    let result: R;
+    try {
+      result = await fn(...args);
+    } catch (error) {
+      await this.failure(permit, error);
+      throw error;
+    }
+    await this.success(permit);
+    return result;
+  }
+
+  async #recordRate(permit: BreakerPermit, failed: boolean): Promise<boolean> {
+    const rate = this.options.failureRate;
+    if (!rate || permit.probe) return false;
+    const totals = await this.#store.addToWindow(
+      this.#rateKey,
+      failed ? "failures" : "successes",
+      1,
+      rate.windowMs,
+    );
+    const failures = totals.failures ?? 0;
+    const calls = failures + (totals.successes ?? 0);
+    return failed && calls >= rate.minimumCalls && failures / calls >= rate.threshold;
+  }
+
+  async #freeProbe(permit: BreakerPermit): Promise<void> {
+    if (permit.holder !== undefined) await this.#store.releaseLease(this.#probeKey, permit.holder);
+  }
+
+  async #transition(fn: (s: BreakerSnapshot) => BreakerSnapshot): Promise<BreakerSnapshot> {
+    let from: BreakerSnapshot = CLOSED;
+    const next =
+      (await this.#store.update<BreakerSnapshot>(this.#stateKey, (current) => {
+        from = current ?? CLOSED;
+        const to = fn(from);
+        return to.state === "closed" && to.failures === 0 ? undefined : to;
+      })) ?? CLOSED;
+    this.#last = next;
+    if (from.state !== next.state) this.#onStateChange?.(this.key, from.state, next.state);
+    return next;
+  }
+}
+
+const registry = new Map<string, CircuitBreaker>();
+
+/**
+ * The breaker registered under `name`, created with `options` on first use. The registry is the
+ * package's one deliberate piece of global state: every `circuitBreaker(name)` shares it.
+ */
+export function getCircuitBreaker(name: string, options?: CircuitBreakerOptions): CircuitBreaker {
+  let breaker = registry.get(name);
+  if (!breaker) {
+    breaker = new CircuitBreaker(name, options);
+    registry.set(name, breaker);
+  }
+  return breaker;
+}
+
+/**
+ * Wraps `fn` so every call goes through the named registry breaker. Also a TS 5 method decorator:
+ * `@circuitBreaker("search") async query() {…}`.
+ */
+export function circuitBreaker(name: string, options?: CircuitBreakerOptions) {
+  const breaker = getCircuitBreaker(name, options);
+  return <A extends unknown[], R>(
+    fn: (this: unknown, ...args: A) => Promise<R> | R,
+    _context?: ClassMethodDecoratorContext,
+  ): ((this: unknown, ...args: A) => Promise<R>) =>
+    function (this: unknown, ...args: A): Promise<R> {
+      return breaker.call(() => fn.apply(this, args));
+    };
+}
+
+/** Ensures numbers in a snapshot are sane (used when restoring from untrusted storage). */
+export function isBreakerSnapshot(value: unknown): value is BreakerSnapshot {
+  if (typeof value !== "object" || value === null) return false;
+  const s = value as Record<string, unknown>;
+  const num = (v: unknown) => typeof v === "number" && Number.isFinite(v);
+  if (s.state === "closed") return num(s.failures);
+  if (s.state === "open") return num(s.openedAt) && num(s.openUntil) && num(s.openPeriodMs);
+  if (s.state === "half-open") return num(s.successes) && num(s.openPeriodMs);
+  return false;
+}
