@@ -323,8 +323,8 @@ export class FileStateStore implements StateStore {
     const deadline = Date.now() + this.#lockTimeoutMs;
     let delayMs = 1;
     for (;;) {
+      await this.#ensureDirectory(); // its failures are the caller's (the file is unusable)
       try {
-        await this.#ensureDirectory();
         const handle = await fs.open(this.#lockPath, "wx", 0o600);
         try {
           await handle.writeFile(
@@ -351,7 +351,7 @@ export class FileStateStore implements StateStore {
         return undefined;
       }
       await sleep(delayMs * (0.5 + Math.random()));
-      delayMs = Math.min(delayMs * 2, 20);
+      delayMs = Math.min(delayMs * 2, 10);
     }
   }
 
