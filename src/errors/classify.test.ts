@@ -146,7 +146,7 @@ const TABLE: Array<[string, unknown, FailureKind, boolean, boolean, boolean, boo
     false,
     false,
   ],
-  ["missing key", new ConfigurationError("no key"), "configuration", false, false, false, false],
+  ["missing key", new ConfigurationError("no key"), "configuration", false, true, false, false],
   ["foreign error", new Error("boom"), "unknown", true, true, true, false],
 ];
 

@@ -104,7 +104,8 @@ const TABLE: ReadonlyArray<readonly [(error: unknown) => boolean, Row]> = [
   [(e) => TimeoutError.isInstance(e), row("timeout", false, true, true)],
   [(e) => StreamInterruptedError.isInstance(e), row("stream-interrupted", false, true, true)],
   [(e) => CircuitOpenError.isInstance(e), row("circuit-open", false, true, false)],
-  [(e) => ConfigurationError.isInstance(e), row("configuration", false, false, false)],
+  // A target without a key (or with bad settings) cannot answer; another target may.
+  [(e) => ConfigurationError.isInstance(e), row("configuration", false, true, false)],
   [(e) => FallbackExhaustedError.isInstance(e), row("exhausted", false, false, false)],
   // Any other HTTP status: 408/409 and unknown 5xx are transient; other 4xx are the caller's.
   [

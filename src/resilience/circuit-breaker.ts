@@ -270,6 +270,11 @@ export class CircuitBreaker {
     await this.#freeProbe(permit);
   }
 
+  /** Frees the permit's probe slot without a verdict (the call was cancelled). */
+  async release(permit: BreakerPermit): Promise<void> {
+    await this.#freeProbe(permit);
+  }
+
   /**
    * Runs `fn(...args)` through the breaker.
    * @throws CircuitOpenError while open, without calling `fn`; otherwise whatever `fn` throws.
