@@ -444,8 +444,10 @@ export class RedisStateStore implements StateStore {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#ownsClient) {
+      const ended = new Promise((resolve) => this.#client.once("end", resolve));
       try {
         await withTimeout(this.#client.quit(), this.#timeoutMs);
+        await withTimeout(ended, this.#timeoutMs);
       } catch {
         this.#client.disconnect();
       }
