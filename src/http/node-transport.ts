@@ -1,0 +1,131 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type {
+  Transport,
+  TransportHeaders,
+  TransportRequest,
+  TransportResponse,
+} from "./transport.js";
+
+/** Options of {@link createNodeTransport}. */
+export interface NodeTransportOptions {
+  /**
+   * Keep connections open between requests (one TLS handshake per connection, not per call).
+   * @default true
+   */
+  readonly keepAlive?: boolean;
+  /** Most sockets open at once per origin. @default Infinity */
+  readonly maxSockets?: number;
+  /** Idle sockets kept per origin. @default 256 */
+  readonly maxFreeSockets?: number;
+  /** Use these agents instead of creating new ones (e.g. a proxy agent). */
+  readonly httpAgent?: HttpAgent;
+  readonly httpsAgent?: HttpsAgent;
+}
+
+/**
+ * A transport over `node:http` / `node:https` with a keep-alive agent: the fast default on Node
+ * (a fraction of the CPU per request of the global `fetch`). The hot path is one
+ * `http.request`, the response's own headers object, and Node's UTF-8 decoder on the body.
+ *
+ * @example
+ * setDefaultTransport(createNodeTransport({ maxSockets: 64 }));
+ */
+export function createNodeTransport(options: NodeTransportOptions = {}): Transport {
+  const keepAlive = options.keepAlive ?? true;
+  const agentOptions = {
+    keepAlive,
+    maxSockets: options.maxSockets ?? Number.POSITIVE_INFINITY,
+    maxFreeSockets: options.maxFreeSockets ?? 256,
+  };
+  const httpAgent = options.httpAgent ?? new HttpAgent(agentOptions);
+  const httpsAgent = options.httpsAgent ?? new HttpsAgent(agentOptions);
+
+  return {
+    request(request: TransportRequest): Promise<TransportResponse> {
+      return new Promise<TransportResponse>((resolve, reject) => {
+        const signal = request.signal;
+        if (signal?.aborted) {
+          reject(signal.reason);
+          return;
+        }
+        const https = request.url.charCodeAt(4) === 115; // "https:" vs "http:"
+        const send = https ? httpsRequest : httpRequest;
+        const req = send(
+          request.url,
+          {
+            method: request.method,
+            headers: request.headers,
+            agent: https ? httpsAgent : httpAgent,
+          },
+          (res) => {
+            resolve(new NodeTransportResponse(res));
+          },
+        );
+        // A known length instead of chunked encoding: some proxies and servers insist on it.
+        if (request.body !== undefined)
+          req.setHeader("content-length", Buffer.byteLength(request.body));
+        req.on("error", reject);
+        if (signal !== undefined) {
+          // Destroying the request also tears down a response already under way.
+          signal.addEventListener("abort", () => req.destroy(abortError(signal)), { once: true });
+        }
+        req.end(request.body);
+      });
+    },
+  };
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error("aborted");
+}
+
+class NodeTransportResponse implements TransportResponse {
+  readonly status: number;
+  readonly headers: TransportHeaders;
+  readonly #res: IncomingMessage;
+
+  constructor(res: IncomingMessage) {
+    this.#res = res;
+    this.status = res.statusCode ?? 0;
+    this.headers = res.headers;
+  }
+
+  text(): Promise<string> {
+    const res = this.#res;
+    return new Promise<string>((resolve, reject) => {
+      let text = "";
+      let ended = false;
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        text += chunk;
+      });
+      res.on("end", () => {
+        ended = true;
+        resolve(text);
+      });
+      res.on("error", reject);
+      res.on("close", () => {
+        if (!ended) reject(prematureClose());
+      });
+    });
+  }
+
+  stream(): AsyncIterable<string> {
+    this.#res.setEncoding("utf8");
+    // A Readable is async-iterable; leaving the loop early destroys it (and frees the socket).
+    return this.#res as AsyncIterable<string>;
+  }
+
+  cancel(): void {
+    if (!this.#res.complete) this.#res.destroy();
+    else this.#res.resume();
+  }
+}
+
+function prematureClose(): Error {
+  return Object.assign(new Error("the connection closed before the response ended"), {
+    code: "ECONNRESET",
+  });
+}

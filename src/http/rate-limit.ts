@@ -1,0 +1,185 @@
+import type { RateLimitInfo } from "../types.js";
+import { headerValue, type TransportHeaders } from "./transport.js";
+
+/** Headers as a plain lower-case record (transport) or a WHATWG `Headers`-like object. */
+export type HeaderSource = TransportHeaders | { get(name: string): string | null };
+
+function read(headers: HeaderSource, name: string): string | undefined {
+  if (typeof (headers as { get?: unknown }).get === "function") {
+    return (headers as { get(name: string): string | null }).get(name) ?? undefined;
+  }
+  return headerValue(headers as TransportHeaders, name);
+}
+
+const GO_DURATION = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/gy;
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/**
+ * Parses a Go-style duration as OpenAI sends in `x-ratelimit-reset-*` (`1s`, `6m0s`, `20ms`,
+ * `17.167s`, `4h43m36.314s`) into milliseconds. A bare number is read as seconds. Returns
+ * `undefined` for anything else.
+ *
+ * @example
+ * parseGoDuration("6m0s") // 360000
+ */
+export function parseGoDuration(text: string): number | undefined {
+  const value = text.trim();
+  if (value === "") return undefined;
+  if (/^\d+(?:\.\d+)?$/.test(value)) return Number(value) * 1000;
+  GO_DURATION.lastIndex = 0;
+  let total = 0;
+  let end = 0;
+  for (let match = GO_DURATION.exec(value); match; match = GO_DURATION.exec(value)) {
+    total += Number(match[1]) * (UNIT_MS[match[2] as string] ?? Number.NaN);
+    end = GO_DURATION.lastIndex;
+  }
+  if (end !== value.length || !Number.isFinite(total)) return undefined;
+  return Math.round(total * 1000) / 1000;
+}
+
+function number(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === "") return undefined;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** `retry-after`: delay-seconds or an HTTP date, in milliseconds from `now` (never negative). */
+function retryAfter(text: string | undefined, now: number): number | undefined {
+  if (text === undefined) return undefined;
+  const seconds = number(text);
+  if (seconds !== undefined) return seconds >= 0 ? seconds * 1000 : undefined;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** An Anthropic reset (RFC 3339 time) as milliseconds from `now` (never negative). */
+function resetAt(text: string | undefined, now: number): number | undefined {
+  if (text === undefined) return undefined;
+  const date = Date.parse(text);
+  if (!Number.isNaN(date)) return Math.max(0, date - now);
+  return parseGoDuration(text);
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * Parses the rate-limit headers of a response (success or error) into {@link RateLimitInfo}:
+ * - `retry-after-ms` (milliseconds), else `retry-after` (seconds or an HTTP date) → `retryAfterMs`;
+ * - `x-should-retry: true|false` → `shouldRetry`;
+ * - OpenAI `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` (resets are Go durations);
+ * - Anthropic `anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-{limit,remaining,reset}`
+ *   (resets are RFC 3339 times, turned into milliseconds from `now`).
+ * Fields without a header are absent.
+ *
+ * @param now - The clock for HTTP dates and RFC 3339 resets. @default Date.now()
+ * @example
+ * parseRateLimitHeaders({ "retry-after": "2", "x-ratelimit-reset-tokens": "6m0s" })
+ * // { retryAfterMs: 2000, resetTokensMs: 360000 }
+ */
+export function parseRateLimitHeaders(headers: HeaderSource, now = Date.now()): RateLimitInfo {
+  const info: Mutable<RateLimitInfo> = {};
+  const retryAfterMs =
+    number(read(headers, "retry-after-ms")) ?? retryAfter(read(headers, "retry-after"), now);
+  if (retryAfterMs !== undefined && retryAfterMs >= 0) info.retryAfterMs = retryAfterMs;
+  const shouldRetry = read(headers, "x-should-retry");
+  if (shouldRetry === "true") info.shouldRetry = true;
+  else if (shouldRetry === "false") info.shouldRetry = false;
+
+  let value = number(read(headers, "x-ratelimit-limit-requests"));
+  if (value !== undefined) info.limitRequests = value;
+  value = number(read(headers, "x-ratelimit-remaining-requests"));
+  if (value !== undefined) info.remainingRequests = value;
+  let text = read(headers, "x-ratelimit-reset-requests");
+  value = text === undefined ? undefined : parseGoDuration(text);
+  if (value !== undefined) info.resetRequestsMs = value;
+  value = number(read(headers, "x-ratelimit-limit-tokens"));
+  if (value !== undefined) info.limitTokens = value;
+  value = number(read(headers, "x-ratelimit-remaining-tokens"));
+  if (value !== undefined) info.remainingTokens = value;
+  text = read(headers, "x-ratelimit-reset-tokens");
+  value = text === undefined ? undefined : parseGoDuration(text);
+  if (value !== undefined) info.resetTokensMs = value;
+  value = number(read(headers, "anthropic-ratelimit-requests-limit"));
+  if (value !== undefined) info.limitRequests ??= value;
+  value = number(read(headers, "anthropic-ratelimit-requests-remaining"));
+  if (value !== undefined) info.remainingRequests ??= value;
+  value = resetAt(read(headers, "anthropic-ratelimit-requests-reset"), now);
+  if (value !== undefined) info.resetRequestsMs ??= value;
+  value = number(read(headers, "anthropic-ratelimit-tokens-limit"));
+  if (value !== undefined) info.limitTokens ??= value;
+  value = number(read(headers, "anthropic-ratelimit-tokens-remaining"));
+  if (value !== undefined) info.remainingTokens ??= value;
+  value = resetAt(read(headers, "anthropic-ratelimit-tokens-reset"), now);
+  if (value !== undefined) info.resetTokensMs ??= value;
+  value = number(read(headers, "anthropic-ratelimit-input-tokens-limit"));
+  if (value !== undefined) info.limitInputTokens = value;
+  value = number(read(headers, "anthropic-ratelimit-input-tokens-remaining"));
+  if (value !== undefined) info.remainingInputTokens = value;
+  value = resetAt(read(headers, "anthropic-ratelimit-input-tokens-reset"), now);
+  if (value !== undefined) info.resetInputTokensMs = value;
+  value = number(read(headers, "anthropic-ratelimit-output-tokens-limit"));
+  if (value !== undefined) info.limitOutputTokens = value;
+  value = number(read(headers, "anthropic-ratelimit-output-tokens-remaining"));
+  if (value !== undefined) info.remainingOutputTokens = value;
+  value = resetAt(read(headers, "anthropic-ratelimit-output-tokens-reset"), now);
+  if (value !== undefined) info.resetOutputTokensMs = value;
+  return info;
+}
+
+/** Options of {@link retryAfterMsFrom}. */
+export interface RetryAfterOptions {
+  /**
+   * Derive a wait from the reset headers when no `retry-after(-ms)` was sent. Only meaningful
+   * for a 429: for other statuses a reset time says nothing about when to retry.
+   * @default true
+   */
+  readonly useResets?: boolean;
+}
+
+/**
+ * The wait the server asked for, in milliseconds, or `undefined` when it said nothing usable.
+ * Order:
+ * 1. `retry-after-ms`, then `retry-after` (seconds or HTTP date) — as parsed into `retryAfterMs`;
+ * 2. with `useResets` (a 429): the reset time of every limit that is exhausted (its `remaining`
+ *    is 0) — the longest of them, since the request needs all of them free again. A reset whose
+ *    limit is not known to be exhausted is ignored: it does not say the limit is the cause, and
+ *    waiting for it could be far too long (or too short). Then the caller's backoff applies.
+ *
+ * @example
+ * retryAfterMsFrom({ remainingTokens: 0, resetTokensMs: 1500, remainingRequests: 10, resetRequestsMs: 20 })
+ * // 1500
+ */
+export function retryAfterMsFrom(
+  info: RateLimitInfo | undefined,
+  options: RetryAfterOptions = {},
+): number | undefined {
+  if (info === undefined) return undefined;
+  if (info.retryAfterMs !== undefined) return info.retryAfterMs;
+  if (options.useResets === false) return undefined;
+  let wait: number | undefined;
+  const consider = (remaining: number | undefined, resetMs: number | undefined) => {
+    if (remaining !== undefined && remaining <= 0 && resetMs !== undefined) {
+      wait = wait === undefined ? resetMs : Math.max(wait, resetMs);
+    }
+  };
+  consider(info.remainingRequests, info.resetRequestsMs);
+  consider(info.remainingTokens, info.resetTokensMs);
+  consider(info.remainingInputTokens, info.resetInputTokensMs);
+  consider(info.remainingOutputTokens, info.resetOutputTokensMs);
+  return wait;
+}
+
+/** True when the info holds at least one field. */
+export function hasRateLimitInfo(info: RateLimitInfo): boolean {
+  for (const _ in info) return true;
+  return false;
+}

@@ -1,0 +1,58 @@
+/** What an error body said, in whichever of the common shapes it came. */
+export interface ErrorBody {
+  readonly type?: string;
+  readonly code?: string;
+  readonly message?: string;
+  readonly param?: string;
+}
+
+function str(value: unknown): string | undefined {
+  if (typeof value === "string" && value !== "") return value;
+  if (typeof value === "number") return String(value);
+  return undefined;
+}
+
+/**
+ * Reads an error object: OpenAI `{ error: { message, type, code, param } }`, Anthropic
+ * `{ type: "error", error: { type, message } }`, and the looser shapes OpenAI-compatible servers
+ * send (`{ error: "text" }`, `{ message }`, `{ detail }`).
+ */
+export function readErrorObject(value: unknown): ErrorBody {
+  if (typeof value !== "object" || value === null) return {};
+  const root = value as Record<string, unknown>;
+  const inner = root.error;
+  if (typeof inner === "string") return compact({ message: inner, type: str(root.type) });
+  const source =
+    typeof inner === "object" && inner !== null ? (inner as Record<string, unknown>) : root;
+  const type = str(source.type);
+  return compact({
+    type: type === "error" ? undefined : type,
+    code: str(source.code),
+    message: str(source.message) ?? str(root.detail) ?? str(root.message),
+    param: str(source.param),
+  });
+}
+
+/**
+ * Parses an error response body. A body that is not JSON (a proxy's HTML page, plain text)
+ * yields at most a short message: the status alone then decides the error class.
+ */
+export function parseErrorBody(text: string): ErrorBody {
+  const trimmed = text.trim();
+  if (trimmed === "") return {};
+  if (trimmed.startsWith("{")) {
+    try {
+      return readErrorObject(JSON.parse(trimmed));
+    } catch {
+      // fall through: not JSON after all
+    }
+  }
+  if (trimmed.startsWith("<")) return {};
+  return { message: trimmed.length > 200 ? `${trimmed.slice(0, 199)}…` : trimmed };
+}
+
+function compact(body: Record<string, string | undefined>): ErrorBody {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(body)) if (value !== undefined) out[key] = value;
+  return out;
+}

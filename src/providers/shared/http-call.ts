@@ -1,0 +1,216 @@
+import {
+  ConnectionError,
+  type ProviderError,
+  ServerError,
+  StreamInterruptedError,
+} from "../../errors/errors.js";
+import { RequestControl } from "../../http/request-control.js";
+import { createSseDecoder, type SseEvent } from "../../http/sse.js";
+import type { Transport, TransportHeaders, TransportRequest } from "../../http/transport.js";
+import type { ProviderStreamEvent } from "../../types.js";
+
+/** One HTTP call a provider makes, with the facts its errors need. */
+export interface HttpCall {
+  readonly transport: Transport;
+  readonly provider: string;
+  readonly model: string;
+  readonly request: Omit<TransportRequest, "signal">;
+  readonly signal?: AbortSignal | undefined;
+  /** Non-streaming: until the body is read. Streams: until the first content delta. */
+  readonly timeoutMs?: number | undefined;
+  /** From sending to the response headers. */
+  readonly connectTimeoutMs?: number | undefined;
+  /** Builds the typed error for a non-2xx response. */
+  readonly toError: (status: number, bodyText: string, headers: TransportHeaders) => ProviderError;
+}
+
+/** A streaming call: adds the stream clocks. */
+export interface StreamCall extends HttpCall {
+  readonly firstTokenTimeoutMs?: number | undefined;
+  readonly idleTimeoutMs?: number | undefined;
+  /**
+   * After the finish reason, how long to wait for the stream's tail (a usage chunk, `[DONE]`,
+   * `message_stop`) before finishing without it.
+   * @default 1000
+   */
+  readonly tailGraceMs?: number | undefined;
+}
+
+/** A JSON response body and its headers. */
+export interface JsonResult {
+  readonly body: unknown;
+  readonly status: number;
+  readonly headers: TransportHeaders;
+}
+
+/**
+ * Sends a request and reads its JSON body, under the connect and attempt timeouts.
+ *
+ * @throws the `ProviderError` subclass of a non-2xx answer; `TimeoutError` ("connect",
+ *   "attempt"); `ConnectionError` for a network failure; the caller's `signal.reason` untouched.
+ */
+export async function requestJson(call: HttpCall): Promise<JsonResult> {
+  call.signal?.throwIfAborted();
+  const control = new RequestControl(call.signal, call.provider, call.model);
+  control.arm("attempt", call.timeoutMs);
+  control.arm("connect", call.connectTimeoutMs);
+  try {
+    const response = await call.transport.request({ ...call.request, signal: control.signal });
+    control.disarm("connect");
+    const text = await response.text();
+    if (response.status < 200 || response.status > 299) {
+      throw call.toError(response.status, text, response.headers);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      throw new ServerError({
+        provider: call.provider,
+        model: call.model,
+        status: response.status,
+        code: "invalid_response",
+        providerMessage: "the response body is not JSON",
+        cause: error,
+      });
+    }
+    return { body, status: response.status, headers: response.headers };
+  } catch (error) {
+    throw control.translate(error);
+  } finally {
+    control.dispose();
+  }
+}
+
+/**
+ * Turns the SSE events of one provider's stream into {@link ProviderStreamEvent}s. One per
+ * stream; it keeps the state (text so far, tool calls, usage, finish reason).
+ */
+export interface StreamDecoder {
+  /**
+   * Handles one SSE event, pushing what it yields to `out`.
+   * @throws the typed error of an in-band error event.
+   */
+  onEvent(event: SseEvent, out: ProviderStreamEvent[]): void;
+  /** The finish reason arrived: a stream that ends now is complete, not truncated. */
+  readonly finishReasonSeen: boolean;
+  /** The terminator (`[DONE]`, `message_stop`) arrived: stop reading. */
+  readonly terminated: boolean;
+  /** All text so far. */
+  readonly text: string;
+  /** Pushes the closing events (assembled tool calls not yet sent, usage, `finish`). */
+  end(out: ProviderStreamEvent[]): void;
+}
+
+function isContent(event: ProviderStreamEvent): boolean {
+  return (
+    (event.type === "text-delta" && event.text !== "") ||
+    (event.type === "tool-call-delta" &&
+      (event.argumentsDelta !== "" || event.id !== undefined || event.name !== undefined))
+  );
+}
+
+/**
+ * Runs a streaming call: sends it, decodes its SSE body through `createDecoder`, enforces the
+ * stream clocks, and applies the stream failure contract:
+ * - before the first content delta (text or tool call), a failure is thrown as its typed error
+ *   (HTTP error class, in-band error as its HTTP twin, `ConnectionError` for a body that ends
+ *   early, `TimeoutError` "connect" / "first-token" / "attempt");
+ * - after it, as `StreamInterruptedError` with `partialText` and the typed error as `cause`
+ *   (a body that ends before its finish reason is a `ConnectionError` code
+ *   `ERR_STREAM_TRUNCATED`; a stall is `TimeoutError` "idle");
+ * - a caller's abort rejects with `signal.reason` untouched.
+ * Leaving the iteration early cancels the body.
+ */
+export async function* runSseStream(
+  call: StreamCall,
+  createDecoder: (headers: TransportHeaders) => StreamDecoder,
+): AsyncGenerator<ProviderStreamEvent, void, undefined> {
+  call.signal?.throwIfAborted();
+  const control = new RequestControl(call.signal, call.provider, call.model);
+  control.arm("connect", call.connectTimeoutMs);
+  control.arm("attempt", call.timeoutMs);
+  control.arm("first-token", call.firstTokenTimeoutMs);
+  const tailGraceMs = call.tailGraceMs ?? 1000;
+  let decoder: StreamDecoder | undefined;
+  let started = false;
+  let cancel: (() => void) | undefined;
+  try {
+    try {
+      const response = await call.transport.request({ ...call.request, signal: control.signal });
+      cancel = () => response.cancel();
+      control.disarm("connect");
+      if (response.status < 200 || response.status > 299) {
+        const text = await response.text();
+        throw call.toError(response.status, text, response.headers);
+      }
+      const active = createDecoder(response.headers);
+      decoder = active;
+      const out: ProviderStreamEvent[] = [];
+      let inBandError: unknown;
+      const sse = createSseDecoder({
+        onEvent(event) {
+          if (inBandError !== undefined || active.terminated) return;
+          try {
+            active.onEvent(event, out);
+          } catch (error) {
+            inBandError = error;
+          }
+        },
+      });
+      for await (const chunk of response.stream()) {
+        sse.feed(chunk);
+        for (let i = 0; i < out.length; i++) {
+          const event = out[i] as ProviderStreamEvent;
+          if (isContent(event)) {
+            if (!started) {
+              started = true;
+              control.disarm("attempt");
+              control.disarm("first-token");
+              control.startIdle(call.idleTimeoutMs);
+            } else control.touch();
+          }
+          yield event;
+        }
+        out.length = 0;
+        if (inBandError !== undefined) throw inBandError;
+        // Read on to the end of the body (so a keep-alive socket is reused), but never wait
+        // long for a tail that may not come.
+        if (active.finishReasonSeen || active.terminated) control.startGrace(tailGraceMs);
+      }
+      if (!active.finishReasonSeen) throw truncated(call);
+    } catch (error) {
+      // The tail grace period cut a stream that already had its finish reason: complete.
+      if (!(control.endedByGrace && decoder?.finishReasonSeen && !control.callerAborted)) {
+        const failure =
+          control.endedByGrace && !control.callerAborted
+            ? truncated(call)
+            : control.translate(error);
+        if (control.callerAborted || !started) throw failure;
+        const cause = failure as Error;
+        throw new StreamInterruptedError(cause.message ?? String(cause), {
+          partialText: decoder?.text ?? "",
+          provider: call.provider,
+          model: call.model,
+          cause,
+        });
+      }
+    }
+    control.dispose();
+    cancel?.();
+    cancel = undefined;
+    const out: ProviderStreamEvent[] = [];
+    (decoder as StreamDecoder).end(out);
+    yield* out;
+  } finally {
+    control.dispose();
+    cancel?.();
+  }
+}
+
+function truncated(call: StreamCall): ConnectionError {
+  return new ConnectionError(
+    `${call.provider} ${call.model}: the stream ended before its finish reason`,
+    { provider: call.provider, model: call.model, code: "ERR_STREAM_TRUNCATED" },
+  );
+}
