@@ -439,7 +439,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     };
     try {
       if (req.method === "GET" && path === "/__simulator/requests")
-        return json(200, sim.requests());
+        // Fields that are undefined in-process read as null over HTTP, so every key is present.
+        return json(
+          200,
+          log.map((e) =>
+            Object.fromEntries(Object.entries(e).map(([k, v]) => [k, v === undefined ? null : v])),
+          ),
+        );
       if (req.method === "POST" && path === "/__simulator/reset") {
         sim.reset();
         return json(200, { ok: true });
