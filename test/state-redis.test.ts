@@ -151,7 +151,8 @@ describe.skipIf(!redis.available && !redis.mustFail)("RedisStateStore", () => {
   it("reads issued in the same tick share one round trip (auto-pipelining)", async () => {
     const proxy = await new FaultyProxy(server.port).listen();
     try {
-      const store = open({ url: `redis://127.0.0.1:${proxy.port}` });
+      const keyPrefix = `t:${randomUUID()}:`;
+      const store = open({ url: `redis://127.0.0.1:${proxy.port}`, keyPrefix });
       await store.set("breaker", { state: "closed" });
       await store.addToWindow("budget", "requests", 0, 10_000);
       proxy.writes = 0;
@@ -164,6 +165,22 @@ describe.skipIf(!redis.available && !redis.mustFail)("RedisStateStore", () => {
       expect(window).toEqual({ requests: 1 });
       expect(single).toEqual({ state: "closed" });
       expect(proxy.writes).toBe(1);
+      // An update of a value just read is one compare-and-set: one round trip more.
+      proxy.writes = 0;
+      expect(await store.update<{ state: string }>("breaker", () => ({ state: "open" }))).toEqual({
+        state: "open",
+      });
+      expect(proxy.writes).toBe(1);
+      // A stale guess costs a second round trip, never a lost write.
+      await admin.set(`${keyPrefix}v:breaker`, JSON.stringify({ state: "half-open" }));
+      proxy.writes = 0;
+      const seen: unknown[] = [];
+      await store.update<{ state: string }>("breaker", (current) => {
+        seen.push(current);
+        return { state: "closed" };
+      });
+      expect(seen).toEqual([{ state: "open" }, { state: "half-open" }]);
+      expect(proxy.writes).toBe(2);
     } finally {
       await proxy.close();
     }

@@ -45,13 +45,16 @@ export interface RedisStateStoreOptions {
   readonly now?: () => number;
 }
 
-/** Compare-and-set: writes ARGV[4] (or deletes) only if the key still holds what was read. */
+/**
+ * Compare-and-set: writes ARGV[4] (or deletes) only if the key still holds what the caller
+ * expected; otherwise answers with what it holds, so the caller can retry without a read.
+ */
 const CAS = `
 local current = redis.call('GET', KEYS[1])
 if ARGV[1] == '0' then
-  if current then return 0 end
+  if current then return {0, current} end
 elseif current ~= ARGV[2] then
-  return 0
+  return {0, current}
 end
 if ARGV[3] == 'del' then
   redis.call('DEL', KEYS[1])
@@ -60,7 +63,7 @@ elseif ARGV[5] == '0' then
 else
   redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[5])
 end
-return 1`;
+return {1}`;
 
 /** Values and their remaining time to live (-1: none), so local state can mirror them. */
 const GET_WITH_TTL = `
@@ -191,6 +194,8 @@ export class RedisStateStore implements StateStore {
   #closed = false;
   /** The first connection, awaited (within the bound) by the operations issued before it. */
   #firstReady: Promise<void> | undefined;
+  /** The raw value last seen in Redis per key (null: absent), the guess `update` starts from. */
+  readonly #known = new Map<string, string | null>();
   /** Entries written locally during an outage: key → expiry, pushed on re-sync. */
   readonly #dirty = new Map<string, number>();
   /** Window counts added locally during an outage: key → window length and "bucket:field" → sum. */
@@ -267,7 +272,12 @@ export class RedisStateStore implements StateStore {
           const raw = reply[2 * index];
           const ttlMs = Number(reply[2 * index + 1]);
           const value = typeof raw === "string" ? decode<T>(raw) : undefined;
-          this.#mirror(key, value, ttlMs > 0 ? ttlMs : undefined);
+          this.#mirror(
+            key,
+            value,
+            ttlMs > 0 ? ttlMs : undefined,
+            typeof raw === "string" ? raw : null,
+          );
           return value;
         });
       },
@@ -300,25 +310,32 @@ export class RedisStateStore implements StateStore {
     return this.#run(
       async (expired) => {
         const redisKey = this.#valueKey(key);
+        // Start from the value last seen (or "absent"): when it is still current, the update
+        // costs one round trip; when not, the script answers with the current value.
+        let raw = this.#known.get(key) ?? null;
         for (let attempt = 0; ; attempt++) {
-          const raw = await this.#client.get(redisKey);
           const next = fn(raw === null ? undefined : decode<T>(raw));
           const remove = next === undefined || (ttlMs !== undefined && ttlMs <= 0);
-          const written = await this.#scripts.retryClientCas(
+          const encoded = remove ? null : JSON.stringify(next);
+          const [written, current] = (await this.#scripts.retryClientCas(
             redisKey,
             raw === null ? "0" : "1",
             raw ?? "",
             remove ? "del" : "set",
-            remove ? "" : JSON.stringify(next),
+            encoded ?? "",
             remove || ttlMs === undefined ? 0 : pxMs(ttlMs),
-          );
+          )) as [number, string | null | undefined];
           if (written === 1) {
-            this.#mirror(key, next, ttlMs);
+            this.#mirror(key, next, ttlMs, encoded);
             return next;
           }
+          raw = current ?? null;
           if (expired()) throw new TimeoutError("update kept losing the compare-and-set race");
-          // Someone else wrote in between: back off a little (jittered) and read again.
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 5)));
+          // Contended: after a few lost races, back off a little (jittered).
+          if (attempt >= 2)
+            await new Promise((resolve) =>
+              setTimeout(resolve, Math.random() * Math.min(attempt, 5)),
+            );
         }
       },
       async () => {
@@ -334,6 +351,7 @@ export class RedisStateStore implements StateStore {
       async () => {
         await this.#client.del(this.#valueKey(key), this.#windowKey(key));
         await this.#local.delete(key);
+        this.#mirror(key, undefined, undefined, null);
       },
       async () => {
         await this.#local.delete(key);
@@ -385,7 +403,7 @@ export class RedisStateStore implements StateStore {
             JSON.stringify(holder),
             pxMs(ttlMs),
           )) === 1;
-        if (acquired) await this.#local.set(key, holder, ttlMs);
+        if (acquired) this.#mirror(key, holder, ttlMs);
         return acquired;
       },
       () => this.#local.acquireLease(key, holder, ttlMs),
@@ -397,6 +415,7 @@ export class RedisStateStore implements StateStore {
       async () => {
         await this.#scripts.retryClientRelease(this.#valueKey(key), JSON.stringify(holder));
         await this.#local.releaseLease(key, holder);
+        this.#known.delete(key);
       },
       () => this.#local.releaseLease(key, holder),
     );
@@ -571,9 +590,21 @@ export class RedisStateStore implements StateStore {
     await withTimeout(pipeline.exec(), this.#timeoutMs * 10);
   }
 
-  #mirror(key: string, value: unknown, ttlMs: number | undefined): void {
+  /**
+   * Reflects what Redis holds into the local store (for outages) and remembers its encoding
+   * (the first guess of the next `update`). `raw` undefined: encode `value`.
+   */
+  #mirror(key: string, value: unknown, ttlMs: number | undefined, raw?: string | null): void {
     void this.#local.set(key, value, ttlMs);
     this.#dirty.delete(key);
+    if (this.#known.size >= 10_000) this.#known.clear();
+    const encoded =
+      raw !== undefined
+        ? raw
+        : value === undefined || (ttlMs !== undefined && ttlMs <= 0)
+          ? null
+          : JSON.stringify(value);
+    this.#known.set(key, encoded);
   }
 
   #markDirty(key: string, ttlMs: number | undefined): void {
