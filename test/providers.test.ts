@@ -628,3 +628,570 @@ describe("OpenAIProvider configuration", () => {
     }
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+
+describe.each(MODES)("AnthropicProvider over %s", (mode) => {
+  const replay = new Replay(mode);
+  beforeAll(() => replay.start());
+  afterAll(() => replay.stop());
+  const make = (extra: Record<string, unknown> = {}) =>
+    new AnthropicProvider({ apiKey: KEY, ...replay.options(), ...extra });
+  const opts: ProviderRequestOptions = { model: "claude-sonnet-4-20250514" };
+  const user: ChatMessage[] = [{ role: "user", content: "What is 2+2?" }];
+
+  it("sends a Messages request and reads the response", async () => {
+    replay.reply({
+      headers: {
+        ...JSON_HEADERS,
+        "request-id": "req_011CSH",
+        "anthropic-ratelimit-tokens-remaining": "39000",
+      },
+      chunks: [fixture("anthropic/message.json")],
+    });
+    const res = await make({ headers: { "anthropic-beta": "tools-2024-05-16" } }).complete(
+      [{ role: "system", content: "Be brief." }, ...user],
+      opts,
+    );
+    expect(res).toMatchObject({
+      content: "4",
+      provider: "anthropic",
+      model: "claude-sonnet-4-20250514",
+      responseModel: "claude-sonnet-4-20250514",
+      finishReason: "stop",
+      rawFinishReason: "end_turn",
+      usage: { inputTokens: 20, outputTokens: 5, totalTokens: 25 },
+      requestId: "req_011CSH",
+      rateLimit: { remainingTokens: 39000 },
+    });
+    const sent = replay.requests[0] as Recorded;
+    expect(sent.url).toMatch(/\/v1\/messages$/);
+    expect(sent.headers["x-api-key"]).toBe(KEY);
+    expect(sent.headers["anthropic-version"]).toBe("2023-06-01");
+    expect(sent.headers["anthropic-beta"]).toBe("tools-2024-05-16");
+    expect(sent.headers.authorization).toBeUndefined();
+    expect(JSON.parse(sent.body)).toEqual({
+      model: "claude-sonnet-4-20250514",
+      max_tokens: 8192,
+      system: "Be brief.",
+      messages: [{ role: "user", content: "What is 2+2?" }],
+    });
+  });
+
+  it("reads tool use, leaving thinking out of the text", async () => {
+    replay.reply({ headers: JSON_HEADERS, chunks: [fixture("anthropic/message-tool-use.json")] });
+    const res = await make().complete(user, opts);
+    expect(res.content).toBe("I'll check the weather.");
+    expect(res.finishReason).toBe("tool_calls");
+    expect(res.toolCalls).toEqual([
+      {
+        id: "toolu_01A09q90qw90lq917835lq9",
+        name: "get_weather",
+        arguments: '{"location":"San Francisco, CA","unit":"celsius"}',
+      },
+    ]);
+  });
+
+  interface ErrorCase {
+    name: string;
+    status: number;
+    headers: Record<string, string>;
+    body: string;
+    expect: { class: string; type?: string; retryAfterMs?: number };
+  }
+  const cases = JSON.parse(fixture("anthropic/errors.json")) as ErrorCase[];
+  it.each(cases)("maps $name", async (c) => {
+    for (const stream of [false, true]) {
+      replay.reply({ status: c.status, headers: c.headers, chunks: c.body ? [c.body] : [] });
+      const provider = make();
+      const error = (await failure(
+        stream ? collect(provider.stream(user, opts)) : provider.complete(user, opts),
+      )) as ProviderError;
+      expect(error.name).toBe(c.expect.class);
+      expect(error).toMatchObject({ provider: "anthropic", model: opts.model, status: c.status });
+      if (c.expect.type) expect(error.type).toBe(c.expect.type);
+      if ("retryAfterMs" in c.expect) expect(error.retryAfterMs).toBe(c.expect.retryAfterMs);
+      if (c.headers["request-id"]) expect(error.requestId).toBe(c.headers["request-id"]);
+      if (c.headers["x-should-retry"]) expect(error.rateLimit?.shouldRetry).toBe(true);
+      if (c.headers["anthropic-ratelimit-requests-remaining"]) {
+        expect(error.rateLimit).toMatchObject({
+          limitRequests: 50,
+          remainingRequests: 0,
+          limitOutputTokens: 8000,
+        });
+      }
+    }
+  });
+
+  it("streams text through pings with cumulative usage", async () => {
+    replay.reply({
+      headers: { ...SSE_HEADERS, "request-id": "req_s" },
+      chunks: sse("anthropic/stream-text.sse"),
+    });
+    const events = await collect(make().stream(user, opts));
+    expect(textOf(events)).toBe("Hello! How can I help you today?");
+    const res = finishOf(events);
+    expect(res).toMatchObject({
+      content: "Hello! How can I help you today?",
+      finishReason: "stop",
+      rawFinishReason: "end_turn",
+      usage: { inputTokens: 25, outputTokens: 15, totalTokens: 40 },
+      requestId: "req_s",
+    });
+    expect(events.filter((e) => e.type === "usage")).toMatchObject([
+      { usage: { outputTokens: 15 } },
+    ]);
+    expect(JSON.parse(replay.requests[0]?.body ?? "{}").stream).toBe(true);
+  });
+
+  it("reads CRLF line ends and comments", async () => {
+    replay.reply({ headers: SSE_HEADERS, chunks: sse("anthropic/stream-text-crlf.sse", 11) });
+    const crlf = await collect(make().stream(user, opts));
+    replay.reply({ headers: SSE_HEADERS, chunks: sse("anthropic/stream-text.sse") });
+    expect(crlf).toEqual(await collect(make().stream(user, opts)));
+  });
+
+  it("streams tool use: deltas, assembled calls, thinking skipped", async () => {
+    replay.reply({ headers: SSE_HEADERS, chunks: sse("anthropic/stream-tool-use.sse", 9) });
+    const events = await collect(make().stream(user, opts));
+    expect(textOf(events)).toBe("Okay, let me check the weather.");
+    const deltas = events.filter((e) => e.type === "tool-call-delta");
+    expect(deltas[0]).toMatchObject({
+      index: 0,
+      id: "toolu_01T1x1fJ34qAmk2tNTrN7Up6",
+      name: "get_weather",
+    });
+    const calls = [
+      {
+        id: "toolu_01T1x1fJ34qAmk2tNTrN7Up6",
+        name: "get_weather",
+        arguments: '{"location": "San Francisco, CA"}',
+      },
+      { id: "toolu_02NoArgs", name: "get_time", arguments: "{}" },
+    ];
+    expect(events.flatMap((e) => (e.type === "tool-call" ? [e.toolCall] : []))).toEqual(calls);
+    expect(finishOf(events)).toMatchObject({
+      finishReason: "tool_calls",
+      rawFinishReason: "tool_use",
+      toolCalls: calls,
+      responseModel: "claude-opus-4-1-20250805",
+      usage: { inputTokens: 572, outputTokens: 89 },
+    });
+  });
+
+  it("skips a malformed event with a warning", async () => {
+    replay.reply({ headers: SSE_HEADERS, chunks: sse("anthropic/stream-malformed.sse") });
+    const events = await collect(make().stream(user, opts));
+    expect(textOf(events)).toBe("Hello world");
+    expect(events.some((e) => e.type === "warning")).toBe(true);
+  });
+
+  it("completes a stream without message_stop", async () => {
+    replay.reply({ headers: SSE_HEADERS, chunks: sse("anthropic/stream-no-message-stop.sse") });
+    const res = finishOf(await collect(make().stream(user, opts)));
+    expect(res).toMatchObject({
+      content: "Hello! How can I help you today?",
+      usage: { outputTokens: 15 },
+    });
+  });
+
+  it("a stream cut after content is interrupted; before content a ConnectionError", async () => {
+    replay.reply({ headers: SSE_HEADERS, chunks: sse("anthropic/stream-truncated.sse") });
+    const error = (await failure(collect(make().stream(user, opts)))) as StreamInterruptedError;
+    expect(StreamInterruptedError.isInstance(error)).toBe(true);
+    expect(error.partialText).toBe("Hello! How can");
+    expect((error.cause as ConnectionError).code).toBe("ERR_STREAM_TRUNCATED");
+    replay.reply({ headers: SSE_HEADERS, chunks: sse("anthropic/stream-empty-cut.sse") });
+    const early = await failure(collect(make().stream(user, opts)));
+    expect(ConnectionError.isInstance(early)).toBe(true);
+  });
+
+  it.each([
+    ["anthropic/stream-error-before-content.sse", OverloadedError, 529],
+    ["anthropic/stream-error-rate-limit.sse", RateLimitError, 429],
+    ["anthropic/stream-error-invalid.sse", BadRequestError, 400],
+  ] as const)(
+    "throws an in-band error before content as its HTTP twin (%s)",
+    async (file, cls, status) => {
+      replay.reply({ headers: SSE_HEADERS, chunks: sse(file) });
+      const error = await failure(collect(make().stream(user, opts)));
+      expect(error).toBeInstanceOf(cls);
+      expect((error as ProviderError).status).toBe(status);
+    },
+  );
+
+  it("wraps an in-band error after content", async () => {
+    replay.reply({ headers: SSE_HEADERS, chunks: sse("anthropic/stream-error-after-content.sse") });
+    const error = (await failure(collect(make().stream(user, opts)))) as StreamInterruptedError;
+    expect(error.partialText).toBe("Hello! How can");
+    expect(ServerError.isInstance(error.cause)).toBe(true);
+    expect((error.cause as ServerError).status).toBe(500);
+  });
+
+  it("continues from a prefill: appended as the assistant turn, content is the continuation", async () => {
+    expect(make().supportsPrefill).toBe(true);
+    replay.reply({ headers: SSE_HEADERS, chunks: sse("anthropic/stream-prefill.sse") });
+    const events = await collect(make().stream(user, { ...opts, prefill: "Hello " }));
+    const res = finishOf(events);
+    // The API rejects trailing whitespace in the prefill: it is trimmed, and the continuation's
+    // leading whitespace dropped, so prefill + content reads "Hello world!".
+    expect(res.content).toBe("world!");
+    const body = JSON.parse(replay.requests[0]?.body ?? "{}");
+    expect(body.messages).toEqual([
+      { role: "user", content: "What is 2+2?" },
+      { role: "assistant", content: "Hello" },
+    ]);
+  });
+
+  it("lists models across pages", async () => {
+    replay.reply(
+      { headers: JSON_HEADERS, chunks: [fixture("anthropic/models-page1.json")] },
+      { headers: JSON_HEADERS, chunks: [fixture("anthropic/models-page2.json")] },
+    );
+    const models = await make().listModels();
+    expect(models.map((m) => m.id)).toEqual([
+      "claude-opus-4-1-20250805",
+      "claude-sonnet-4-20250514",
+      "claude-3-5-haiku-20241022",
+    ]);
+    expect(models[0]).toMatchObject({
+      displayName: "Claude Opus 4.1",
+      createdAt: Date.parse("2025-08-05T00:00:00Z"),
+    });
+    expect(replay.requests[1]?.url).toContain("after_id=claude-sonnet-4-20250514");
+  });
+
+  it("timeouts: first-token ignores pings; idle after content interrupts", async () => {
+    replay.reply({
+      headers: SSE_HEADERS,
+      chunks: [fixture("anthropic/stream-empty-cut.sse"), 'event: ping\ndata: {"type":"ping"}\n\n'],
+      chunkDelayMs: 30,
+      hang: true,
+    });
+    const first = (await failure(
+      collect(make({ firstTokenTimeoutMs: 100 }).stream(user, opts)),
+    )) as TimeoutError;
+    expect(first.kind).toBe("first-token");
+    replay.reply({
+      headers: SSE_HEADERS,
+      chunks: [fixture("anthropic/stream-truncated.sse")],
+      hang: true,
+    });
+    const idle = (await failure(
+      collect(make({ idleTimeoutMs: 100 }).stream(user, opts)),
+    )) as StreamInterruptedError;
+    expect((idle.cause as TimeoutError).kind).toBe("idle");
+    expect(idle.partialText).toBe("Hello! How can");
+  });
+
+  it("breaking out of a stream closes the request on the server", async () => {
+    replay.reply({
+      headers: SSE_HEADERS,
+      chunks: sse("anthropic/stream-text.sse", 20),
+      chunkDelayMs: 10,
+      hang: true,
+    });
+    for await (const event of make().stream(user, opts)) {
+      if (event.type === "text-delta") break;
+    }
+    await vi.waitFor(() => expect(replay.closedEarly).toBe(1), { timeout: 2000 });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe("both wires", () => {
+  /** Runs `provider` against a fetch that records the body and answers with `reply`. */
+  function capture(reply: string): { fetch: typeof fetch; body: () => Record<string, unknown> } {
+    let body = "";
+    return {
+      fetch: (async (_url: string, init: RequestInit) => {
+        body = String(init.body);
+        return new Response(reply, { headers: JSON_HEADERS });
+      }) as typeof fetch,
+      body: () => JSON.parse(body),
+    };
+  }
+
+  it("one message list becomes correct bodies for OpenAI and Anthropic", async () => {
+    const messages: ChatMessage[] = [
+      { role: "system", content: "You are a weather bot." },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "What is the weather where this photo was taken?" },
+          { type: "image", url: "https://example.com/paris.jpg" },
+          { type: "image", data: "iVBORw0KGgo=", mediaType: "image/png" },
+        ],
+      },
+      {
+        role: "assistant",
+        content: "Let me look.",
+        toolCalls: [{ id: "call_1", name: "get_weather", arguments: '{"city":"Paris"}' }],
+      },
+      { role: "tool", toolCallId: "call_1", content: '{"temp":21}' },
+    ];
+    const tools = [
+      { name: "get_weather", description: "Weather by city", parameters: { type: "object" } },
+    ];
+    const openai = capture(fixture("openai/completion.json"));
+    await new OpenAIProvider({ apiKey: KEY, fetch: openai.fetch }).complete(messages, {
+      model: "gpt-4o",
+      tools,
+      toolChoice: { name: "get_weather" },
+    });
+    expect(openai.body()).toMatchObject({
+      messages: [
+        { role: "system", content: "You are a weather bot." },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "What is the weather where this photo was taken?" },
+            { type: "image_url", image_url: { url: "https://example.com/paris.jpg" } },
+            { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
+          ],
+        },
+        {
+          role: "assistant",
+          content: "Let me look.",
+          tool_calls: [
+            {
+              id: "call_1",
+              type: "function",
+              function: { name: "get_weather", arguments: '{"city":"Paris"}' },
+            },
+          ],
+        },
+        { role: "tool", tool_call_id: "call_1", content: '{"temp":21}' },
+      ],
+      tools: [
+        {
+          type: "function",
+          function: {
+            name: "get_weather",
+            description: "Weather by city",
+            parameters: { type: "object" },
+          },
+        },
+      ],
+      tool_choice: { type: "function", function: { name: "get_weather" } },
+    });
+
+    const anthropic = capture(fixture("anthropic/message.json"));
+    await new AnthropicProvider({ apiKey: KEY, fetch: anthropic.fetch }).complete(messages, {
+      model: "claude-3-haiku-20240307",
+      tools,
+      toolChoice: "required",
+    });
+    expect(anthropic.body()).toEqual({
+      model: "claude-3-haiku-20240307",
+      max_tokens: 4096,
+      system: "You are a weather bot.",
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "What is the weather where this photo was taken?" },
+            { type: "image", source: { type: "url", url: "https://example.com/paris.jpg" } },
+            {
+              type: "image",
+              source: { type: "base64", media_type: "image/png", data: "iVBORw0KGgo=" },
+            },
+          ],
+        },
+        {
+          role: "assistant",
+          content: [
+            { type: "text", text: "Let me look." },
+            { type: "tool_use", id: "call_1", name: "get_weather", input: { city: "Paris" } },
+          ],
+        },
+        {
+          role: "user",
+          content: [{ type: "tool_result", tool_use_id: "call_1", content: '{"temp":21}' }],
+        },
+      ],
+      tools: [
+        { name: "get_weather", description: "Weather by city", input_schema: { type: "object" } },
+      ],
+      tool_choice: { type: "any" },
+    });
+  });
+
+  it("merges consecutive same-role messages for Anthropic", async () => {
+    const anthropic = capture(fixture("anthropic/message.json"));
+    await new AnthropicProvider({ apiKey: KEY, fetch: anthropic.fetch }).complete(
+      [
+        { role: "user", content: "one" },
+        { role: "user", content: "two" },
+        { role: "system", content: "late system" },
+      ],
+      { model: "claude-sonnet-4-20250514", providerOptions: { metadata: { user_id: "u1" } } },
+    );
+    expect(anthropic.body()).toMatchObject({
+      system: "late system",
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "one" },
+            { type: "text", text: "two" },
+          ],
+        },
+      ],
+      metadata: { user_id: "u1" },
+    });
+  });
+});
+
+describe("stream parsers under any byte split", () => {
+  const encoder = new TextEncoder();
+  function splitFetch(bytes: Uint8Array, cuts: number[]): typeof fetch {
+    return (async () => {
+      const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+      const pieces: Uint8Array[] = [];
+      let start = 0;
+      for (const point of [...points, bytes.length]) {
+        if (point > start) pieces.push(bytes.slice(start, point));
+        start = Math.max(start, point);
+      }
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          const piece = pieces.shift();
+          if (piece === undefined) controller.close();
+          else controller.enqueue(piece);
+        },
+      });
+      return new Response(body, { headers: SSE_HEADERS });
+    }) as typeof fetch;
+  }
+  const unicode = (text: string) => text.replace(/"Hello"/g, '"Héllo 🌍 — ok"');
+  const transcripts: Array<[string, (fetchFn: typeof globalThis.fetch) => Provider, string]> = [
+    ["openai/stream-tool-calls.sse", (f) => new OpenAIProvider({ apiKey: KEY, fetch: f }), ""],
+    ["openai/stream-keepalive-crlf.sse", (f) => new OpenAIProvider({ apiKey: KEY, fetch: f }), ""],
+    [
+      "openai/stream-malformed.sse",
+      (f) => new OpenAIProvider({ apiKey: KEY, fetch: f }),
+      "unicode",
+    ],
+    ["anthropic/stream-tool-use.sse", (f) => new AnthropicProvider({ apiKey: KEY, fetch: f }), ""],
+    [
+      "anthropic/stream-text-crlf.sse",
+      (f) => new AnthropicProvider({ apiKey: KEY, fetch: f }),
+      "unicode",
+    ],
+  ];
+  it.each(transcripts)(
+    "%s yields the same events however its bytes are cut",
+    async (file, make, variant) => {
+      const text = variant === "unicode" ? unicode(fixture(file)) : fixture(file);
+      const bytes = encoder.encode(text);
+      const strip = (events: ProviderStreamEvent[]) =>
+        events.map((e) => (e.type === "warning" ? { type: "warning", code: e.warning.code } : e));
+      const reference = strip(
+        await collect(make(splitFetch(bytes, [])).stream([], { model: "m" })),
+      );
+      expect(reference.at(-1)?.type).toBe("finish");
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.nat(), { maxLength: 40 }), async (cuts) => {
+          const events = strip(
+            await collect(make(splitFetch(bytes, cuts)).stream([], { model: "m" })),
+          );
+          expect(events).toEqual(reference);
+        }),
+        { numRuns: 60 },
+      );
+    },
+  );
+});
+
+describe("secrets", () => {
+  it("no error, event or provider dump ever shows the key", async () => {
+    const dumps: string[] = [];
+    const dump = (value: unknown) => {
+      dumps.push(inspect(value, { depth: 20, showHidden: true }));
+      dumps.push(JSON.stringify(value) ?? "");
+      if (value instanceof Error) dumps.push(String(value.stack), value.message);
+    };
+    // The server echoes the key back, in full and masked, in its error message.
+    const echo = `Incorrect API key provided: ${KEY}. Also sk-abc***xyz.`;
+    const answers: Array<[number, string]> = [
+      [
+        401,
+        JSON.stringify({
+          error: { message: echo, type: "invalid_request_error", code: "invalid_api_key" },
+        }),
+      ],
+      [
+        400,
+        JSON.stringify({ type: "error", error: { type: "invalid_request_error", message: echo } }),
+      ],
+      [
+        429,
+        JSON.stringify({ error: { message: echo, type: "tokens", code: "rate_limit_exceeded" } }),
+      ],
+      [529, JSON.stringify({ type: "error", error: { type: "overloaded_error", message: echo } })],
+    ];
+    let seenKey = false;
+    for (const [status, body] of answers) {
+      const fetchEcho = (async (_url: string, init: RequestInit) => {
+        seenKey ||= JSON.stringify(init.headers).includes(KEY);
+        return new Response(body, { status });
+      }) as typeof fetch;
+      for (const provider of [
+        new OpenAIProvider({ apiKey: KEY, fetch: fetchEcho }),
+        new AnthropicProvider({ apiKey: KEY, fetch: fetchEcho }),
+      ]) {
+        dump(provider);
+        dump(await failure(provider.complete([{ role: "user", content: "hi" }], { model: "m" })));
+        dump(await failure(collect(provider.stream([], { model: "m" }))));
+      }
+    }
+    expect(seenKey).toBe(true); // the key was sent, so its absence below means something
+    // Transport failures, timeouts, interruptions and a stream's own events.
+    const refused = new OpenAIProvider({
+      apiKey: KEY,
+      fetch: (async () => {
+        throw new TypeError("fetch failed", {
+          cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+        });
+      }) as typeof fetch,
+    });
+    dump(await failure(refused.complete([], { model: "m" })));
+    const cut = new AnthropicProvider({
+      apiKey: KEY,
+      fetch: (async () => new Response(fixture("anthropic/stream-truncated.sse"))) as typeof fetch,
+    });
+    dump(await failure(collect(cut.stream([], { model: "m" }))));
+    const ok = new OpenAIProvider({
+      apiKey: KEY,
+      fetch: (async () => new Response(fixture("openai/stream-malformed.sse"))) as typeof fetch,
+    });
+    dump(await collect(ok.stream([], { model: "m" })));
+    // Every error class of the package, built the way providers build them.
+    for (const [name, cls] of Object.entries(errors)) {
+      if (typeof cls !== "function" || !name.endsWith("Error")) continue;
+      const instance =
+        cls.prototype instanceof ProviderError || cls === ProviderError
+          ? new (cls as typeof ProviderError)({ provider: "openai", model: "m", status: 400 })
+          : cls === TimeoutError
+            ? new TimeoutError("idle", 100, { provider: "openai", model: "m" })
+            : cls === StreamInterruptedError
+              ? new StreamInterruptedError("cut", { partialText: "abc", provider: "openai" })
+              : cls === errors.CircuitOpenError
+                ? new errors.CircuitOpenError("openai:m", 1000)
+                : cls === errors.FallbackExhaustedError
+                  ? new errors.FallbackExhaustedError([
+                      new AuthenticationError({ provider: "openai", status: 401 }),
+                    ])
+                  : new (cls as new (message: string) => Error)("x");
+      dump(instance);
+    }
+    dump(new ConfigurationError("x"));
+    expect(dumps.length).toBeGreaterThan(50);
+    for (const text of dumps) {
+      expect(text).not.toContain(KEY);
+      expect(text).not.toContain("SECRET-0123");
+    }
+  });
+});
