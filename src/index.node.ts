@@ -10,8 +10,8 @@ import { createNodeTransport } from "./http/node-transport.js";
 
 setDefaultTransport(createNodeTransport());
 
-export * from "./index.js";
 export { createNodeTransport } from "./http/node-transport.js";
+export * from "./index.js";
 export {
   defaultStatePath,
   FileStateStore,

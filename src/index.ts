@@ -7,7 +7,13 @@
  *
  * @packageDocumentation
  */
-export { BUILT_IN_MODELS, DEFAULT_MODELS, type ModelCapabilities, ModelCatalogue, providerOf } from "./client/catalogue.js";
+export {
+  BUILT_IN_MODELS,
+  DEFAULT_MODELS,
+  type ModelCapabilities,
+  ModelCatalogue,
+  providerOf,
+} from "./client/catalogue.js";
 export { ChatStream } from "./client/chat-stream.js";
 export {
   createAnthropicChain,
@@ -30,12 +36,15 @@ export type {
   StreamEvent,
 } from "./client/types.js";
 export * from "./errors/index.js";
-export { createFetchTransport } from "./http/fetch-transport.js";
 export { getDefaultTransport, setDefaultTransport } from "./http/default-transport.js";
+export { createFetchTransport } from "./http/fetch-transport.js";
 export { parseRateLimitHeaders } from "./http/rate-limit.js";
 export type { Transport, TransportRequest, TransportResponse } from "./http/transport.js";
 export { Message } from "./message.js";
-export { AnthropicProvider, type AnthropicProviderOptions } from "./providers/anthropic/anthropic-provider.js";
+export {
+  AnthropicProvider,
+  type AnthropicProviderOptions,
+} from "./providers/anthropic/anthropic-provider.js";
 export { OpenAIProvider, type OpenAIProviderOptions } from "./providers/openai/openai-provider.js";
 export {
   type BackoffOptions,

@@ -1,0 +1,546 @@
+import { classify, type FailureDecision, isAbortError } from "../errors/classify.js";
+import {
+  BadRequestError,
+  CircuitOpenError,
+  ContextLengthExceededError,
+  FallbackExhaustedError,
+  RateLimitError,
+  RetryClientError,
+  StreamInterruptedError,
+  TimeoutError,
+} from "../errors/errors.js";
+import { computeBackoff, definedOnly, type ResolvedBackoff } from "../resilience/backoff.js";
+import type { BreakerPermit, CircuitBreaker } from "../resilience/circuit-breaker.js";
+import type { RetryBudget } from "../resilience/retry-budget.js";
+import { sleep } from "../resilience/sleep.js";
+import type { StateStore } from "../state/state-store.js";
+import type {
+  AttemptRecord,
+  ChatMessage,
+  Provider,
+  ProviderRequestOptions,
+  ProviderResponse,
+  ToolCall,
+  Usage,
+  Warning,
+} from "../types.js";
+import type { ModelCatalogue } from "./catalogue.js";
+import type {
+  CallOptions,
+  ChatResponse,
+  ClientConfig,
+  MidStreamFailure,
+  ModelSpec,
+  StreamEvent,
+} from "./types.js";
+
+/** What a call needs from its client: providers, breakers, the budget, settings. */
+export interface CallEngine {
+  provider(name: string): Provider;
+  breaker(key: string): CircuitBreaker | undefined;
+  readonly budget: RetryBudget | undefined;
+  readonly store: StateStore;
+  readonly catalogue: ModelCatalogue;
+  readonly config: ClientConfig;
+  readonly backoff: ResolvedBackoff;
+  readonly maxRetries: number;
+  readonly maxRetryAfterMs: number;
+  warn(warning: Warning, emit?: (event: StreamEvent) => void): void;
+}
+
+/** Cooldown record stored under `cooldown:<provider:model>`. */
+interface Cooldown {
+  readonly until: number;
+  readonly retryAfterMs: number;
+}
+
+/** A target's run ended without an answer. */
+interface TargetFailure {
+  readonly error: Error;
+  readonly decision: FailureDecision;
+}
+
+const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+const noop = () => {};
+
+export const targetKey = (t: ModelSpec): string => `${t.provider}:${t.model}`;
+
+/**
+ * One `complete()` or `stream()` call: walks the chain of targets, retrying each per the failure
+ * table, honouring cooldowns, breakers, the retry budget and the deadline, and — for streams —
+ * the mid-stream policy. Every piece of per-call state lives here, so the client stays stateless.
+ */
+export class Call {
+  readonly attempts: AttemptRecord[] = [];
+  readonly #engine: CallEngine;
+  readonly #messages: readonly ChatMessage[];
+  readonly #options: CallOptions;
+  readonly #targets: readonly ModelSpec[];
+  readonly #emit: (event: StreamEvent) => void;
+  readonly #streaming: boolean;
+  readonly #signal: AbortSignal;
+  readonly #callerSignal: AbortSignal | undefined;
+  readonly #deadlineAt: number | undefined;
+  readonly #maxRetries: number;
+  readonly #backoff: ResolvedBackoff;
+  readonly #policy: MidStreamFailure;
+  #totalUsage: Usage = ZERO_USAGE;
+  /** Text already shown to a stream consumer in this answer (for "continue" and errors). */
+  #shown = "";
+  /** The answer so far when continuing from a previous target. */
+  #prefill: string | undefined;
+  /** The mid-stream failure being recovered from, reported instead of any later error. */
+  #interruption: StreamInterruptedError | undefined;
+  #pendingDelayMs = 0;
+
+  constructor(
+    engine: CallEngine,
+    messages: readonly ChatMessage[],
+    options: CallOptions,
+    targets: readonly ModelSpec[],
+    signals: { readonly call: AbortSignal; readonly caller: AbortSignal | undefined },
+    deadlineAt: number | undefined,
+    emit: ((event: StreamEvent) => void) | undefined,
+  ) {
+    this.#engine = engine;
+    this.#messages = messages;
+    this.#options = options;
+    this.#targets = targets;
+    this.#emit = emit ?? noop;
+    this.#streaming = emit !== undefined;
+    this.#signal = signals.call;
+    this.#callerSignal = signals.caller;
+    this.#deadlineAt = deadlineAt;
+    const retry = options.retry;
+    this.#maxRetries =
+      engine.config.retryEnabled === false ? 0 : (retry?.maxRetries ?? engine.maxRetries);
+    this.#backoff = retry ? { ...engine.backoff, ...definedOnly(retry) } : engine.backoff;
+    this.#policy = options.midStreamFailure ?? engine.config.midStreamFailure ?? "error";
+  }
+
+  /** Runs the call to an answer, or throws the error the rules say to throw. */
+  async run(): Promise<ChatResponse> {
+    try {
+      return await this.#walk();
+    } catch (error) {
+      throw this.#finalError(error);
+    }
+  }
+
+  async #walk(): Promise<ChatResponse> {
+    const pending = [...this.#targets];
+    const errors: Error[] = [];
+    let last: { target: ModelSpec; error: Error } | undefined;
+    while (pending.length > 0) {
+      const index = await this.#nextAvailable(pending);
+      const target = pending.splice(index, 1)[0]!;
+      if (last) this.#fallback(last.target, target, last.error);
+      const outcome = await this.#runTarget(target, pending.length > 0);
+      if (!("error" in outcome)) return outcome;
+      const { error, decision } = outcome;
+      errors.push(error);
+      last = { target, error };
+      if (!decision.fallback) throw error;
+      if (ContextLengthExceededError.isInstance(error)) this.#keepLargerWindows(pending, target);
+    }
+    if (errors.length === 1) throw errors[0];
+    throw new FallbackExhaustedError(errors);
+  }
+
+  /**
+   * The index of the first pending target that is not cooling down. When all are, waits for the
+   * earliest if that is within `maxRetryAfterMs` and the deadline, else throws its `RateLimitError`.
+   */
+  async #nextAvailable(pending: ModelSpec[]): Promise<number> {
+    for (;;) {
+      const cooldowns = await this.#engine.store.getMany<Cooldown>(
+        pending.map((t) => `cooldown:${targetKey(t)}`),
+      );
+      const now = this.#now();
+      let earliest = -1;
+      for (let i = 0; i < pending.length; i++) {
+        const cooldown = cooldowns[i];
+        if (!cooldown || cooldown.until <= now) return i;
+        if (earliest < 0 || cooldown.until < cooldowns[earliest]!.until) earliest = i;
+      }
+      const target = pending[earliest]!;
+      const waitMs = cooldowns[earliest]!.until - now;
+      const rateLimit = new RateLimitError({
+        provider: target.provider,
+        model: target.model,
+        status: 429,
+        retryAfterMs: waitMs,
+        providerMessage: "cooling down after a rate limit",
+      });
+      if (waitMs > this.#engine.maxRetryAfterMs || !this.#fitsDeadline(waitMs)) throw rateLimit;
+      this.#record(target, "skipped", rateLimit, 0);
+      this.#emit({ type: "retry", ...target, attempt: 0, error: rateLimit, delayMs: waitMs });
+      await this.#sleep(waitMs);
+    }
+  }
+
+  /** Every attempt at one target: retries per the failure table, the budget and the deadline. */
+  async #runTarget(
+    target: ModelSpec,
+    hasOtherTarget: boolean,
+  ): Promise<ChatResponse | TargetFailure> {
+    const key = targetKey(target);
+    const breaker = this.#engine.breaker(key);
+    const budget = this.#engine.budget;
+    let previousDelay: number | undefined;
+    for (let retry = 0; ; retry++) {
+      let permit: BreakerPermit | undefined;
+      try {
+        [permit] = await Promise.all([
+          breaker?.acquire(this.#leaseMs()),
+          retry === 0 ? budget?.recordRequest(key) : undefined,
+        ]);
+      } catch (error) {
+        if (!CircuitOpenError.isInstance(error)) throw error;
+        this.#record(target, "skipped", error, 0);
+        return { error, decision: classify(error) };
+      }
+      const started = this.#now();
+      let outcome: ChatResponse | { error: unknown; ttftMs: number | undefined; usage?: Usage };
+      try {
+        outcome = await this.#attempt(target, started);
+      } catch (error) {
+        // Bugs in our own code path must not leave a probe slot taken.
+        outcome = { error, ttftMs: undefined };
+      }
+      if (!("error" in outcome)) {
+        if (permit) await breaker?.success(permit);
+        return outcome;
+      }
+      const error = outcome.error;
+      if (
+        this.#callerSignal?.aborted ||
+        (this.#signal.aborted && isAbortError(error, this.#signal))
+      ) {
+        // A caller's abort (or our deadline) says nothing about the target: free the slot only.
+        if (permit) await breaker?.release(permit);
+        this.#record(target, "error", asError(this.#signal.reason), this.#now() - started);
+        throw this.#signal.reason;
+      }
+      const decision = classify(error, {
+        signal: this.#signal,
+        hasOtherTarget,
+        fallbackOnContentFilter: this.#engine.config.fallbackOnContentFilter ?? false,
+      });
+      if (permit) await breaker?.failure(permit, error);
+      const typed = asError(error);
+      this.#record(target, "error", typed, this.#now() - started, outcome.ttftMs, outcome.usage);
+      if (decision.cooldown) await this.#coolDown(key, decision.retryAfterMs, retry, previousDelay);
+      if (StreamInterruptedError.isInstance(typed)) return this.#midStream(typed, decision);
+      if (this.#prefill !== undefined && isPrefillRejection(typed)) {
+        // The target refused to continue our text: replay the answer from scratch, at once.
+        this.#abandonPrefill(target);
+        retry--;
+        continue;
+      }
+      if (!decision.retry || retry >= this.#maxRetries) return { error: typed, decision };
+      const serverWait = decision.retryAfterMs;
+      if (serverWait !== undefined && serverWait > this.#engine.maxRetryAfterMs) {
+        return { error: typed, decision };
+      }
+      const delayMs = serverWait ?? computeBackoff(retry, this.#backoff, previousDelay);
+      previousDelay = delayMs;
+      if (!this.#fitsDeadline(delayMs)) return { error: typed, decision };
+      if (budget && !(await budget.tryAcquireRetry(key))) {
+        this.#engine.warn(
+          {
+            code: "retry-budget-exhausted",
+            message: `retry budget of ${key} is spent; not retrying`,
+          },
+          this.#emit,
+        );
+        return { error: typed, decision };
+      }
+      this.#hook(() => this.#engine.config.onRetry?.(retry + 1, typed, delayMs));
+      this.#emit({ type: "retry", ...target, attempt: retry + 1, error: typed, delayMs });
+      await this.#sleep(delayMs);
+    }
+  }
+
+  /** One request to one target. Resolves with the answer, or with the failure it met. */
+  async #attempt(
+    target: ModelSpec,
+    started: number,
+  ): Promise<ChatResponse | { error: unknown; ttftMs: number | undefined; usage?: Usage }> {
+    const index = this.attempts.length;
+    this.#emit({
+      type: "attempt-start",
+      ...target,
+      attempt: index,
+      ...(this.#options.metadata ? { metadata: this.#options.metadata } : {}),
+    });
+    let provider: Provider;
+    try {
+      provider = this.#engine.provider(target.provider);
+    } catch (error) {
+      return { error, ttftMs: undefined };
+    }
+    const request = this.#requestOptions(target, provider);
+    if (!this.#streaming) {
+      try {
+        const response = await provider.complete(this.#messages, request);
+        return this.#succeed(target, response, started, undefined);
+      } catch (error) {
+        return { error, ttftMs: undefined };
+      }
+    }
+    let ttftMs: number | undefined;
+    let usage: Usage | undefined;
+    try {
+      for await (const event of provider.stream(this.#messages, request)) {
+        switch (event.type) {
+          case "text-delta":
+          case "tool-call-delta":
+            if (ttftMs === undefined) ttftMs = this.#now() - started;
+            if (event.type === "text-delta") this.#shown += event.text;
+            this.#emit(event);
+            break;
+          case "usage":
+            usage = event.usage;
+            this.#emit(event);
+            break;
+          case "warning":
+            this.#engine.warn(event.warning, this.#emit);
+            break;
+          case "tool-call":
+            this.#emit(event);
+            break;
+          case "finish":
+            return this.#succeed(target, event.response, started, ttftMs);
+        }
+      }
+      // Providers end with `finish`; a bare end is a truncation.
+      throw new StreamInterruptedError("the stream ended without a finish event", {
+        partialText: this.#shown,
+        provider: target.provider,
+        model: target.model,
+      });
+    } catch (error) {
+      return usage ? { error, ttftMs, usage } : { error, ttftMs };
+    }
+  }
+
+  #succeed(
+    target: ModelSpec,
+    response: ProviderResponse,
+    started: number,
+    ttftMs: number | undefined,
+  ): ChatResponse {
+    this.#record(target, "success", undefined, this.#now() - started, ttftMs, response.usage);
+    const content =
+      this.#prefill !== undefined ? this.#prefill + response.content : response.content;
+    const result: ChatResponse = {
+      content,
+      provider: target.provider,
+      model: target.model,
+      responseModel: response.responseModel,
+      usage: response.usage,
+      totalUsage: this.#totalUsage,
+      finishReason: response.finishReason,
+      rawFinishReason: response.rawFinishReason,
+      toolCalls: response.toolCalls as ToolCall[],
+      requestId: response.requestId,
+      rateLimit: response.rateLimit,
+      attempts: this.attempts,
+      ...(response.refusal !== undefined ? { refusal: response.refusal } : {}),
+      ...(this.#options.metadata ? { metadata: this.#options.metadata } : {}),
+    };
+    this.#emit({ type: "finish", response: result });
+    return result;
+  }
+
+  /**
+   * A stream broke after content reached the caller. "error" throws it; "restart" replays the
+   * whole answer on the next target; "continue" asks the next target to go on from the text so
+   * far where it accepts a prefill, else restarts.
+   */
+  #midStream(error: StreamInterruptedError, decision: FailureDecision): TargetFailure {
+    if (this.#policy === "error") return { error, decision: { ...decision, fallback: false } };
+    this.#interruption ??= error;
+    return { error, decision: { ...decision, fallback: true } };
+  }
+
+  /** Decides, before a target's first attempt after a mid-stream failure, how it resumes. */
+  #resumeOn(target: ModelSpec, provider: Provider): string | undefined {
+    if (!this.#interruption || this.#shown === "") return this.#prefill;
+    const canContinue =
+      this.#policy === "continue" &&
+      provider.supportsPrefill &&
+      (this.#engine.catalogue.get(target.provider, target.model)?.prefill ?? true);
+    if (canContinue) {
+      this.#prefill = (this.#prefill ?? "") + this.#shown;
+    } else {
+      this.#emit({
+        type: "restart",
+        ...target,
+        error: this.#interruption,
+        discardedText: (this.#prefill ?? "") + this.#shown,
+      });
+      this.#prefill = undefined;
+    }
+    this.#shown = "";
+    return this.#prefill;
+  }
+
+  #abandonPrefill(target: ModelSpec): void {
+    this.#emit({
+      type: "restart",
+      ...target,
+      error: this.#interruption,
+      discardedText: this.#prefill ?? "",
+    });
+    this.#prefill = undefined;
+  }
+
+  #requestOptions(target: ModelSpec, provider: Provider): ProviderRequestOptions {
+    const o = this.#options;
+    const c = this.#engine.config;
+    const prefill = this.#streaming ? this.#resumeOn(target, provider) : undefined;
+    const timeoutMs = o.timeoutMs ?? c.timeoutMs;
+    const request: Record<string, unknown> = { model: target.model, signal: this.#signal };
+    const set = (name: string, value: unknown) => {
+      if (value !== undefined) request[name] = value;
+    };
+    set("maxTokens", o.maxTokens);
+    set("temperature", o.temperature);
+    set("topP", o.topP);
+    set("stop", o.stop);
+    set("tools", o.tools);
+    set("toolChoice", o.toolChoice);
+    set("responseFormat", o.responseFormat);
+    set("timeoutMs", timeoutMs);
+    set("connectTimeoutMs", o.connectTimeoutMs ?? c.connectTimeoutMs);
+    set("firstTokenTimeoutMs", o.firstTokenTimeoutMs ?? c.firstTokenTimeoutMs);
+    set("idleTimeoutMs", o.idleTimeoutMs ?? c.idleTimeoutMs);
+    set("prefill", prefill);
+    set("providerOptions", o.providerOptions?.[target.provider]);
+    return request as unknown as ProviderRequestOptions;
+  }
+
+  /** After a context-length failure, only targets with a larger known window are worth trying. */
+  #keepLargerWindows(pending: ModelSpec[], failed: ModelSpec): void {
+    const window = this.#engine.catalogue.get(failed.provider, failed.model)?.contextWindow;
+    if (window === undefined) return;
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const t = pending[i]!;
+      const other = this.#engine.catalogue.get(t.provider, t.model)?.contextWindow;
+      if (other !== undefined && other <= window) pending.splice(i, 1);
+    }
+  }
+
+  async #coolDown(
+    key: string,
+    retryAfterMs: number | undefined,
+    retry: number,
+    previousDelay: number | undefined,
+  ): Promise<void> {
+    const waitMs = retryAfterMs ?? computeBackoff(retry, this.#backoff, previousDelay);
+    if (waitMs <= 0) return;
+    const cooldown: Cooldown = { until: this.#now() + waitMs, retryAfterMs: waitMs };
+    await this.#engine.store.update<Cooldown>(
+      `cooldown:${key}`,
+      (current) => (current && current.until >= cooldown.until ? current : cooldown),
+      waitMs,
+    );
+  }
+
+  #fallback(from: ModelSpec, to: ModelSpec, error: Error): void {
+    this.#hook(() => this.#engine.config.onFallback?.(from, to, error));
+    this.#emit({ type: "fallback", from, to, error });
+  }
+
+  #record(
+    target: ModelSpec,
+    outcome: AttemptRecord["outcome"],
+    error: Error | undefined,
+    durationMs: number,
+    ttftMs?: number,
+    usage?: Usage,
+  ): void {
+    const record: Record<string, unknown> = {
+      provider: target.provider,
+      model: target.model,
+      outcome,
+      delayBeforeMs: Math.round(this.#pendingDelayMs),
+      durationMs,
+    };
+    this.#pendingDelayMs = 0;
+    if (error) {
+      record.errorClass = error.name;
+      record.errorMessage = error.message;
+      const status = (error as { status?: unknown }).status;
+      if (typeof status === "number") record.status = status;
+      const retryAfterMs = (error as { retryAfterMs?: unknown }).retryAfterMs;
+      if (typeof retryAfterMs === "number") record.retryAfterMs = retryAfterMs;
+    }
+    if (ttftMs !== undefined) record.ttftMs = ttftMs;
+    if (usage) {
+      record.usage = usage;
+      this.#totalUsage = {
+        inputTokens: this.#totalUsage.inputTokens + usage.inputTokens,
+        outputTokens: this.#totalUsage.outputTokens + usage.outputTokens,
+        totalTokens: this.#totalUsage.totalTokens + usage.totalTokens,
+      };
+    }
+    this.attempts.push(record as unknown as AttemptRecord);
+  }
+
+  /** The error to throw: the caller's abort untouched; anything else carrying `attempts`. */
+  #finalError(error: unknown): unknown {
+    if (this.#callerSignal?.aborted) return this.#callerSignal.reason;
+    if (this.#signal.aborted && error === this.#signal.reason) {
+      if (TimeoutError.isInstance(error)) error.attempts = this.attempts;
+      return error;
+    }
+    // After "restart"/"continue" found no target to finish the answer, the original
+    // interruption is what failed, never a later error (such as a refused prefill).
+    const final = this.#interruption ?? error;
+    if (RetryClientError.isInstance(final)) final.attempts = this.attempts;
+    return final;
+  }
+
+  #leaseMs(): number | undefined {
+    const timeoutMs = this.#options.timeoutMs ?? this.#engine.config.timeoutMs;
+    const left = this.#deadlineAt === undefined ? undefined : this.#deadlineAt - this.#now();
+    const bound = Math.min(timeoutMs ?? Number.POSITIVE_INFINITY, left ?? Number.POSITIVE_INFINITY);
+    return Number.isFinite(bound) ? Math.max(1, bound) : undefined;
+  }
+
+  #fitsDeadline(waitMs: number): boolean {
+    return this.#deadlineAt === undefined || this.#now() + waitMs < this.#deadlineAt;
+  }
+
+  async #sleep(ms: number): Promise<void> {
+    this.#pendingDelayMs += ms;
+    await sleep(ms, this.#signal);
+  }
+
+  #now(): number {
+    return this.#engine.store.now();
+  }
+
+  #hook(fn: () => void): void {
+    try {
+      fn();
+    } catch (cause) {
+      this.#engine.warn(
+        { code: "hook-threw", message: "a callback threw; ignored", cause },
+        this.#emit,
+      );
+    }
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** A 400 that is not about the prompt's size: what a target that refuses prefill answers. */
+function isPrefillRejection(error: Error): boolean {
+  return BadRequestError.isInstance(error) && !ContextLengthExceededError.isInstance(error);
+}

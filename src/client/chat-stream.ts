@@ -1,0 +1,108 @@
+import type { ChatResponse, StreamEvent } from "./types.js";
+
+/** Starts the work behind a stream: emits events, resolves with the final response. */
+export type StreamProducer = (
+  emit: (event: StreamEvent) => void,
+  signal: AbortSignal,
+) => Promise<ChatResponse>;
+
+function abortError(message: string): Error {
+  return new DOMException(message, "AbortError");
+}
+
+/**
+ * A streamed answer: `for await (const text of stream)` yields text deltas; `.events()` yields
+ * every typed event; `.response` is the final answer; `.abort()` (or leaving a loop early) cancels
+ * the request and rejects `.response` with an `AbortError`. `.response` never causes an unhandled
+ * rejection when nobody awaits it. One consumer per stream: iterate it or its events, once.
+ */
+export class ChatStream implements AsyncIterable<string> {
+  /** The final answer, the same shape as `complete()`'s. */
+  readonly response: Promise<ChatResponse>;
+  readonly #controller = new AbortController();
+  readonly #queue: StreamEvent[] = [];
+  #head = 0;
+  #ended = false;
+  #failure: { error: unknown } | undefined;
+  #wake: (() => void) | undefined;
+  #consumed = false;
+
+  constructor(producer: StreamProducer) {
+    this.response = producer((event) => this.#push(event), this.#controller.signal).then(
+      (response) => {
+        this.#end(undefined);
+        return response;
+      },
+      (error: unknown) => {
+        this.#end({ error });
+        throw error;
+      },
+    );
+    this.response.catch(() => {});
+  }
+
+  /** Cancels the request. `.response` rejects with `reason` (default: an `AbortError`). */
+  abort(reason: unknown = abortError("The stream was aborted")): void {
+    this.#controller.abort(reason);
+  }
+
+  /** Every typed event, in order: attempts, text and tool-call deltas, retries, fallbacks, … */
+  events(): AsyncIterableIterator<StreamEvent> {
+    return this.#iterate((event) => event);
+  }
+
+  /** Text deltas. After a `restart` event the text goes on with the new answer. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<string> {
+    return this.#iterate((event) => (event.type === "text-delta" ? event.text : undefined));
+  }
+
+  #iterate<T>(pick: (event: StreamEvent) => T | undefined): AsyncIterableIterator<T> {
+    if (this.#consumed) throw new Error("a stream can be iterated once: use .events() or the text");
+    this.#consumed = true;
+    const stop = (): IteratorResult<T> => {
+      if (!this.#ended) this.abort(abortError("The stream consumer stopped reading"));
+      this.#queue.length = 0;
+      this.#head = 0;
+      return { done: true, value: undefined };
+    };
+    const iterator: AsyncIterableIterator<T> = {
+      next: async (): Promise<IteratorResult<T>> => {
+        for (;;) {
+          while (this.#head < this.#queue.length) {
+            const event = this.#queue[this.#head++]!;
+            const value = pick(event);
+            if (value !== undefined) return { done: false, value };
+          }
+          this.#queue.length = 0;
+          this.#head = 0;
+          if (this.#failure) throw this.#failure.error;
+          if (this.#ended) return { done: true, value: undefined };
+          await new Promise<void>((resolve) => {
+            this.#wake = resolve;
+          });
+        }
+      },
+      return: async () => stop(),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  #push(event: StreamEvent): void {
+    if (this.#ended) return;
+    this.#queue.push(event);
+    this.#notify();
+  }
+
+  #end(failure: { error: unknown } | undefined): void {
+    this.#ended = true;
+    this.#failure = failure;
+    this.#notify();
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}

@@ -1,0 +1,456 @@
+import { ConfigurationError, TimeoutError } from "../errors/errors.js";
+import { AnthropicProvider } from "../providers/anthropic/anthropic-provider.js";
+import { OpenAIProvider } from "../providers/openai/openai-provider.js";
+import {
+  type BackoffOptions,
+  type ResolvedBackoff,
+  resolveBackoff,
+} from "../resilience/backoff.js";
+import {
+  type BreakerSnapshot,
+  CircuitBreaker,
+  type CircuitState,
+  resolveBreakerOptions,
+  visibleState,
+} from "../resilience/circuit-breaker.js";
+import {
+  nonNegativeInteger,
+  nonNegativeNumber,
+  oneOf,
+  optionalTimeout,
+} from "../resilience/options.js";
+import { RetryBudget } from "../resilience/retry-budget.js";
+import { MemoryStateStore } from "../state/memory-state-store.js";
+import type { StateStore } from "../state/state-store.js";
+import type { ChatMessage, Provider, Warning } from "../types.js";
+import { Call, type CallEngine, targetKey } from "./call.js";
+import { DEFAULT_MODELS, ModelCatalogue, providerOf } from "./catalogue.js";
+import { ChatStream } from "./chat-stream.js";
+import type {
+  CallOptions,
+  ChatResponse,
+  ClientConfig,
+  ModelRef,
+  ModelSpec,
+  ProviderSettings,
+  StreamEvent,
+} from "./types.js";
+
+const BUILT_IN = ["openai", "anthropic"] as const;
+const NEVER = new AbortController().signal;
+
+/** One row of {@link RetryClient.circuits}. */
+export interface CircuitStatus {
+  /** `provider:model`. */
+  readonly key: string;
+  readonly state: CircuitState;
+  /** Consecutive failures (closed), or 0. */
+  readonly failures: number;
+  /** Milliseconds until a probe may go (open), else 0. */
+  readonly nextProbeInMs: number;
+  readonly snapshot: BreakerSnapshot;
+}
+
+/**
+ * The resilient LLM client: every call walks a chain of targets (the call's model, then the
+ * fallbacks), retrying each per the failure table of the README — honouring what the server
+ * says, cooldowns, circuit breakers, a retry budget and one overall deadline.
+ *
+ * @example
+ * const client = new RetryClient();                       // keys from the environment
+ * const text = await client.chat("Hello, how are you?");
+ * for await (const delta of client.stream([Message.user("Tell me a story")])) process.stdout.write(delta);
+ */
+export class RetryClient {
+  /** The configuration as given. */
+  readonly config: ClientConfig;
+  /** Where breaker state, cooldowns and budgets live. */
+  readonly store: StateStore;
+  /** Model limits and abilities. */
+  readonly catalogue: ModelCatalogue;
+  readonly #engine: CallEngine;
+  readonly #env: Readonly<Record<string, string | undefined>>;
+  readonly #providers = new Map<string, Provider>();
+  readonly #breakers = new Map<string, CircuitBreaker>();
+  readonly #listeners = new Set<(event: StreamEvent) => void>();
+  readonly #unsubscribe: (() => void) | undefined;
+
+  /** @throws RangeError naming any bad numeric option. */
+  constructor(config: ClientConfig = {}) {
+    this.config = config;
+    this.#env =
+      config.env ??
+      (globalThis as { process?: { env?: Record<string, string> } }).process?.env ??
+      {};
+    validate(config);
+    this.store = config.stateStore ?? new MemoryStateStore();
+    this.catalogue =
+      config.catalogue instanceof ModelCatalogue
+        ? config.catalogue
+        : new ModelCatalogue().addAll(config.catalogue ?? []);
+    const retry = config.retry ?? {};
+    const backoff: ResolvedBackoff = resolveBackoff(retry);
+    const budget =
+      config.retryBudget === false ? undefined : new RetryBudget(config.retryBudget, this.store);
+    this.#engine = {
+      provider: (name) => this.provider(name),
+      breaker: (key) => this.#breaker(key),
+      budget,
+      store: this.store,
+      catalogue: this.catalogue,
+      config,
+      backoff,
+      maxRetries: retry.maxRetries ?? 5,
+      maxRetryAfterMs: config.maxRetryAfterMs ?? 60_000,
+      warn: (warning, emit) => this.#warn(warning, emit),
+    };
+    this.#unsubscribe = this.store.onWarning?.((warning) => {
+      this.#warn(warning);
+      for (const emit of this.#listeners) emit({ type: "warning", warning });
+    });
+  }
+
+  /**
+   * Sends `messages` and resolves with the answer of the first target that gives one.
+   * @throws the failure's own typed error (a 400, a content filter, a single target's error),
+   *   `FallbackExhaustedError` when every target failed, `TimeoutError` (kind "deadline"), or the
+   *   caller's abort reason untouched. Every error but the abort carries `attempts`.
+   */
+  complete(messages: readonly ChatMessage[], options: CallOptions = {}): Promise<ChatResponse> {
+    return this.#run(messages, options, undefined, undefined);
+  }
+
+  /** Sends one user message and resolves with the answer's text. */
+  async chat(text: string, options: CallOptions = {}): Promise<string> {
+    const response = await this.complete([{ role: "user", content: text }], options);
+    return response.content;
+  }
+
+  /**
+   * Streams the answer. Failures before the first content delta are retried and fallen back
+   * invisibly; after it, `midStreamFailure` decides (SPEC §4).
+   */
+  stream(messages: readonly ChatMessage[], options: CallOptions = {}): ChatStream {
+    return new ChatStream((emit, signal) => {
+      this.#listeners.add(emit);
+      return this.#run(messages, options, emit, signal).finally(() => this.#listeners.delete(emit));
+    });
+  }
+
+  /** The chain of targets a call with `options` walks, in order. */
+  chain(options: Pick<CallOptions, "model" | "provider" | "fallbackModels"> = {}): ModelSpec[] {
+    const first = this.#firstTarget(options);
+    if (this.config.fallbackEnabled === false) return [first];
+    const rest =
+      options.fallbackModels ?? this.config.fallbackModels ?? this.#defaultFallbacks(first);
+    const chain = [first];
+    for (const ref of rest) {
+      const spec = toSpec(ref);
+      if (!chain.some((t) => t.provider === spec.provider && t.model === spec.model))
+        chain.push(spec);
+    }
+    return chain;
+  }
+
+  /**
+   * The provider named `name`, built on first use from `providers[name]` and the environment.
+   * @throws ConfigurationError for a name that is neither configured nor built in.
+   */
+  provider(name: string): Provider {
+    let provider = this.#providers.get(name);
+    if (provider) return provider;
+    const settings = this.config.providers?.[name];
+    if (settings && isProvider(settings)) {
+      provider = settings;
+    } else if (settings || (BUILT_IN as readonly string[]).includes(name)) {
+      provider = this.#createProvider(name, (settings ?? {}) as ProviderSettings);
+    } else {
+      throw new ConfigurationError(
+        `unknown provider "${name}": add it to the providers option (with type "openai" or "anthropic")`,
+        { option: "providers" },
+      );
+    }
+    this.#providers.set(name, provider);
+    return provider;
+  }
+
+  /** Whether a key is configured (option or environment) for the provider `name`. */
+  hasKey(name: string): boolean {
+    const settings = this.config.providers?.[name];
+    if (settings && isProvider(settings)) return true;
+    return this.#apiKey(name, (settings ?? {}) as ProviderSettings) !== undefined;
+  }
+
+  /** Every breaker the store knows, one row per target key. */
+  async circuits(): Promise<CircuitStatus[]> {
+    const now = this.store.now();
+    const rows = await this.store.entries<BreakerSnapshot>("breaker:");
+    return rows
+      .map(([storeKey, snapshot]) => ({
+        key: storeKey.slice("breaker:".length),
+        state: visibleState(snapshot, now),
+        failures: snapshot.state === "closed" ? snapshot.failures : 0,
+        nextProbeInMs: snapshot.state === "open" ? Math.max(0, snapshot.openUntil - now) : 0,
+        snapshot,
+      }))
+      .sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  /** Closes the breaker of `key` (`provider:model`) and clears its cooldown; all of them without a key. */
+  async resetCircuits(key?: string): Promise<void> {
+    const keys = key
+      ? [key]
+      : (await this.store.entries("breaker:")).map(([k]) => k.slice("breaker:".length));
+    if (!key) {
+      for (const [k] of await this.store.entries("cooldown:"))
+        keys.push(k.slice("cooldown:".length));
+    }
+    await Promise.all(
+      [...new Set(keys)].flatMap((k) => [
+        this.#breaker(k)?.reset() ?? this.store.delete(`breaker:${k}`),
+        this.store.delete(`cooldown:${k}`),
+      ]),
+    );
+  }
+
+  /** Releases the store's connections when this client created the store. */
+  async close(): Promise<void> {
+    this.#unsubscribe?.();
+    if (!this.config.stateStore) await this.store.close();
+  }
+
+  async #run(
+    messages: readonly ChatMessage[],
+    options: CallOptions,
+    emit: ((event: StreamEvent) => void) | undefined,
+    streamSignal: AbortSignal | undefined,
+  ): Promise<ChatResponse> {
+    validateCall(options);
+    const callerSignal = options.signal;
+    callerSignal?.throwIfAborted();
+    const deadlineMs = options.deadlineMs ?? this.config.deadlineMs;
+    const deadlineAt = deadlineMs === undefined ? undefined : this.store.now() + deadlineMs;
+    let deadline: AbortController | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    if (deadlineMs !== undefined) {
+      deadline = new AbortController();
+      const controller = deadline;
+      timer = setTimeout(
+        () => controller.abort(new TimeoutError("deadline", deadlineMs)),
+        deadlineMs,
+      );
+    }
+    const signals = [callerSignal, deadline?.signal, streamSignal].filter(
+      (s): s is AbortSignal => s !== undefined,
+    );
+    const signal =
+      signals.length === 0 ? NEVER : signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
+    const call = new Call(
+      this.#engine,
+      messages,
+      options,
+      this.chain(options),
+      { call: signal, caller: callerSignal },
+      deadlineAt,
+      emit,
+    );
+    try {
+      return await call.run();
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+  }
+
+  #firstTarget(options: Pick<CallOptions, "model" | "provider">): ModelSpec {
+    if (options.provider !== undefined || options.model !== undefined) {
+      const provider =
+        options.provider ??
+        (options.model !== undefined ? providerOf(options.model) : undefined) ??
+        this.#defaultProvider();
+      return { provider, model: options.model ?? this.#defaultModelOf(provider) };
+    }
+    const provider = this.#defaultProvider();
+    const model =
+      this.config.defaultModel !== undefined
+        ? this.config.defaultModel
+        : this.#defaultModelOf(provider);
+    return { provider, model };
+  }
+
+  #defaultProvider(): string {
+    if (this.config.defaultProvider !== undefined) return this.config.defaultProvider;
+    const configured = Object.keys(this.config.providers ?? {});
+    return (
+      [...BUILT_IN, ...configured].find((name) => this.hasKey(name)) ?? configured[0] ?? "openai"
+    );
+  }
+
+  #defaultModelOf(provider: string): string {
+    const settings = this.config.providers?.[provider];
+    if (settings && !isProvider(settings) && settings.defaultModel) return settings.defaultModel;
+    if (provider === this.config.defaultProvider && this.config.defaultModel) {
+      return this.config.defaultModel;
+    }
+    const type = settings && !isProvider(settings) ? typeOf(provider, settings) : provider;
+    const model = DEFAULT_MODELS[type];
+    if (model === undefined) {
+      throw new ConfigurationError(
+        `no default model for provider "${provider}": set providers.${provider}.defaultModel or pass model`,
+        { option: "defaultModel" },
+      );
+    }
+    return model;
+  }
+
+  #defaultFallbacks(first: ModelSpec): ModelSpec[] {
+    const other =
+      first.provider === "anthropic"
+        ? "openai"
+        : first.provider === "openai"
+          ? "anthropic"
+          : undefined;
+    if (!other || !this.hasKey(other)) return [];
+    return [{ provider: other, model: this.#defaultModelOf(other) }];
+  }
+
+  #createProvider(name: string, settings: ProviderSettings): Provider {
+    const type = typeOf(name, settings);
+    const env = this.#env;
+    const upper = type.toUpperCase();
+    const common = {
+      name,
+      ...definedFields({
+        apiKey: this.#apiKey(name, settings),
+        baseURL: settings.baseURL ?? (name === type ? env[`${upper}_BASE_URL`] : undefined),
+        headers: settings.headers,
+        fetch: this.config.fetch,
+      }),
+    };
+    return type === "anthropic"
+      ? new AnthropicProvider(common)
+      : new OpenAIProvider({
+          ...common,
+          ...definedFields({ organization: settings.organization }),
+        });
+  }
+
+  #apiKey(name: string, settings: ProviderSettings): string | undefined {
+    if (settings.apiKey) return settings.apiKey;
+    const type = typeOf(name, settings);
+    // A custom-named endpoint does not borrow the OpenAI key: it has its own variable.
+    const variable =
+      name === type
+        ? `${type.toUpperCase()}_API_KEY`
+        : `${name.toUpperCase().replace(/\W/g, "_")}_API_KEY`;
+    return this.#env[variable] || undefined;
+  }
+
+  #breaker(key: string): CircuitBreaker | undefined {
+    if (this.config.circuitEnabled === false) return undefined;
+    let breaker = this.#breakers.get(key);
+    if (!breaker) {
+      breaker = new CircuitBreaker(key, {
+        ...this.config.circuitBreaker,
+        store: this.store,
+        ...definedFields({ onStateChange: this.config.onCircuitStateChange }),
+      });
+      this.#breakers.set(key, breaker);
+    }
+    return breaker;
+  }
+
+  #warn(warning: Warning, emit?: (event: StreamEvent) => void): void {
+    try {
+      this.config.onWarning?.(warning);
+    } catch {
+      // A warning hook must never fail a request.
+    }
+    emit?.({ type: "warning", warning });
+  }
+}
+
+function typeOf(name: string, settings: ProviderSettings): "openai" | "anthropic" {
+  return settings.type ?? (name === "anthropic" ? "anthropic" : "openai");
+}
+
+function isProvider(value: ProviderSettings | Provider): value is Provider {
+  return typeof (value as Provider).complete === "function";
+}
+
+/** `[provider, model]` or `{ provider, model }` → `{ provider, model }`. */
+export function toSpec(ref: ModelRef): ModelSpec {
+  if (Array.isArray(ref)) return { provider: ref[0], model: ref[1] };
+  const spec = ref as ModelSpec;
+  return { provider: spec.provider, model: spec.model };
+}
+
+function definedFields<T extends Record<string, unknown>>(
+  fields: T,
+): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = v;
+  return out as { [K in keyof T]?: Exclude<T[K], undefined> };
+}
+
+function validate(config: ClientConfig): void {
+  const retry = config.retry ?? {};
+  resolveBackoff(retry as BackoffOptions);
+  if (retry.maxRetries !== undefined)
+    nonNegativeInteger("retry.maxRetries", retry.maxRetries, true);
+  resolveBreakerOptions(config.circuitBreaker);
+  if (config.retryBudget) new RetryBudget(config.retryBudget);
+  if (config.maxRetryAfterMs !== undefined) {
+    nonNegativeNumber("maxRetryAfterMs", config.maxRetryAfterMs, true);
+  }
+  validateTimeouts(config);
+  if (config.midStreamFailure !== undefined) {
+    oneOf("midStreamFailure", config.midStreamFailure, ["error", "restart", "continue"]);
+  }
+  for (const [i, ref] of (config.fallbackModels ?? []).entries())
+    checkRef(`fallbackModels[${i}]`, ref);
+}
+
+function validateTimeouts(o: {
+  readonly timeoutMs?: number | undefined;
+  readonly connectTimeoutMs?: number | undefined;
+  readonly firstTokenTimeoutMs?: number | undefined;
+  readonly idleTimeoutMs?: number | undefined;
+  readonly deadlineMs?: number | undefined;
+}): void {
+  optionalTimeout("timeoutMs", o.timeoutMs);
+  optionalTimeout("connectTimeoutMs", o.connectTimeoutMs);
+  optionalTimeout("firstTokenTimeoutMs", o.firstTokenTimeoutMs);
+  optionalTimeout("idleTimeoutMs", o.idleTimeoutMs);
+  optionalTimeout("deadlineMs", o.deadlineMs);
+}
+
+function validateCall(options: CallOptions): void {
+  validateTimeouts(options);
+  if (options.retry) {
+    resolveBackoff(options.retry);
+    if (options.retry.maxRetries !== undefined) {
+      nonNegativeInteger("retry.maxRetries", options.retry.maxRetries, true);
+    }
+  }
+  if (options.midStreamFailure !== undefined) {
+    oneOf("midStreamFailure", options.midStreamFailure, ["error", "restart", "continue"]);
+  }
+  for (const [i, ref] of (options.fallbackModels ?? []).entries())
+    checkRef(`fallbackModels[${i}]`, ref);
+}
+
+function checkRef(name: string, ref: ModelRef): void {
+  const spec = Array.isArray(ref) ? { provider: ref[0], model: ref[1] } : (ref as ModelSpec);
+  if (
+    typeof spec?.provider !== "string" ||
+    typeof spec.model !== "string" ||
+    !spec.provider ||
+    !spec.model
+  ) {
+    throw new RangeError(
+      `expected [provider, model] or { provider, model } for ${name}, got ${JSON.stringify(ref)}`,
+    );
+  }
+}
+
+export { targetKey };
