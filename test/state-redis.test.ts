@@ -192,7 +192,7 @@ describe.skipIf(!redis.available && !redis.mustFail)("RedisStateStore", () => {
     try {
       const store = open({ url: `redis://127.0.0.1:${proxy.port}`, commandTimeoutMs: 100 });
       const warnings = collect(store);
-      const started = Date.now();
+      let started = Date.now();
       await store.set("k", 1);
       expect(await store.update<number>("k", (n) => (n ?? 0) + 1)).toBe(2);
       expect(await store.acquireLease("probe", "a", 1000)).toBe(true);
@@ -205,6 +205,33 @@ describe.skipIf(!redis.available && !redis.mustFail)("RedisStateStore", () => {
       expect(Date.now() - started).toBeLessThan(500);
       expect(warnings.map((warning) => warning.code)).toEqual(["state-store-unreachable"]);
       expect(store.degraded).toBe(true);
+      // While ioredis keeps trying to connect in the background, nothing waits any more.
+      started = Date.now();
+      for (let index = 0; index < 30; index++) {
+        await store.getMany(["k", "probe"]);
+        await sleep(5);
+      }
+      expect(Date.now() - started).toBeLessThan(30 * 5 + 200);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("a Redis that never answers at startup costs the first operation the bound, no more", async () => {
+    const proxy = await new FaultyProxy(server.port).listen();
+    proxy.mode = "blackhole";
+    try {
+      const store = open({ url: `redis://127.0.0.1:${proxy.port}`, commandTimeoutMs: 100 });
+      const warnings = collect(store);
+      let started = Date.now();
+      expect(await store.get("k")).toBeUndefined();
+      expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+      expect(Date.now() - started).toBeLessThan(300);
+      started = Date.now();
+      for (let index = 0; index < 50; index++) await store.update<number>("n", (n) => (n ?? 0) + 1);
+      expect(Date.now() - started).toBeLessThan(100);
+      expect(await store.get("n")).toBe(50);
+      expect(warnings.map((warning) => warning.code)).toEqual(["state-store-unreachable"]);
     } finally {
       await proxy.close();
     }

@@ -511,8 +511,11 @@ export class RedisStateStore implements StateStore {
       return false;
     }
     if (status === "wait") this.#client.connect().catch(() => {}); // a lazyConnect client
+    // Before the first connection (and before any failure), wait for it within the bound;
+    // afterwards a connection in progress means an outage: answer locally at once.
     if (
       !this.#everReady &&
+      !this.#degraded &&
       (status === "wait" || status === "connecting" || status === "connect")
     ) {
       this.#firstReady ??= new Promise<void>((resolve) => this.#client.once("ready", resolve));
