@@ -941,3 +941,37 @@ describe("close", () => {
     expect(await stalledBody).toBeInstanceOf(Error);
   });
 });
+
+describe("pacing and model retrieval", () => {
+  it("paces streamed deltas by tokenDelayMs", async () => {
+    const s = await startSimulator({ tokenDelayMs: 15, text: "one two three four five" });
+    try {
+      const started = performance.now();
+      const res = await fetch(`${s.openaiBaseURL}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: "Bearer k" },
+        body: JSON.stringify({ model: "gpt-4o", messages: [], stream: true }),
+      });
+      expect(openaiText(parseSse(await res.text()).events)).toBe("one two three four five");
+      expect(performance.now() - started).toBeGreaterThanOrEqual(55);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("retrieves one model in either format", async () => {
+    const o = await fetch(`${sim.openaiBaseURL}/models/gpt-4o`, {
+      headers: { authorization: "Bearer k" },
+    });
+    expect(await o.json()).toMatchObject({ id: "gpt-4o", object: "model" });
+    const a = await fetch(`${sim.anthropicBaseURL}/v1/models/claude-sonnet-4-20250514`, {
+      headers: { "x-api-key": "k", "anthropic-version": "2023-06-01" },
+    });
+    expect(await a.json()).toEqual({
+      type: "model",
+      id: "claude-sonnet-4-20250514",
+      display_name: "Claude Sonnet 4",
+      created_at: "2025-05-14T00:00:00Z",
+    });
+  });
+});
