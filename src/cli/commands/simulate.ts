@@ -1,0 +1,27 @@
+import { runSimulateCommand } from "../../simulator/cli.js";
+import { CliError } from "../exit-codes.js";
+import type { Output } from "../output.js";
+
+function integer(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0)
+    throw new CliError(`simulate: ${name} must be a non-negative integer, got "${text}"`);
+  return n;
+}
+
+/** `retry-client simulate [--port N] [--scenario NAME] [--seed N]`: runs until Ctrl-C. */
+export async function simulateCommand(
+  out: Output,
+  opts: { readonly port: string; readonly scenario: string; readonly seed?: string },
+): Promise<void> {
+  const port = integer("--port", opts.port) ?? 0;
+  if (port > 65_535) throw new CliError(`simulate: --port must be at most 65535, got ${port}`);
+  const seed = integer("--seed", opts.seed);
+  await runSimulateCommand({
+    port,
+    scenario: opts.scenario,
+    ...(seed === undefined ? {} : { seed }),
+    out: { write: (text: string) => out.out(text) },
+  });
+}
