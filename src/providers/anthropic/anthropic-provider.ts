@@ -174,30 +174,21 @@ export class AnthropicProvider implements Provider {
     messages: readonly ChatMessage[],
     options: ProviderRequestOptions,
   ): AsyncIterable<ProviderStreamEvent> {
-    return this.#stream(messages, options);
-  }
-
-  async *#stream(
-    messages: readonly ChatMessage[],
-    options: ProviderRequestOptions,
-  ): AsyncGenerator<ProviderStreamEvent, void, undefined> {
-    const request = buildAnthropicRequest(messages, options, {
-      stream: true,
-      defaultMaxTokens: this.#options.maxTokens,
-    });
-    const call = this.#call(
-      options.model,
-      JSON.stringify(request.body),
-      options,
-      this.#messagesURL,
-    );
     const provider = this.name;
     const secret = this.#apiKey;
-    yield* runSseStream(
-      {
-        ...call,
-        firstTokenTimeoutMs: options.firstTokenTimeoutMs ?? this.#options.firstTokenTimeoutMs,
-        idleTimeoutMs: options.idleTimeoutMs ?? this.#options.idleTimeoutMs,
+    let trimLeadingWhitespace = false;
+    return runSseStream(
+      () => {
+        const request = buildAnthropicRequest(messages, options, {
+          stream: true,
+          defaultMaxTokens: this.#options.maxTokens,
+        });
+        trimLeadingWhitespace = request.trimLeadingWhitespace;
+        return {
+          ...this.#call(options.model, JSON.stringify(request.body), options, this.#messagesURL),
+          firstTokenTimeoutMs: options.firstTokenTimeoutMs ?? this.#options.firstTokenTimeoutMs,
+          idleTimeoutMs: options.idleTimeoutMs ?? this.#options.idleTimeoutMs,
+        };
       },
       (headers) =>
         new AnthropicStreamDecoder(
@@ -206,7 +197,7 @@ export class AnthropicProvider implements Provider {
             model: options.model,
             requestId: requestId(headers),
             rateLimit: rateLimitOf(headers),
-            trimLeadingWhitespace: request.trimLeadingWhitespace,
+            trimLeadingWhitespace,
           },
           { provider, model: options.model, secret },
         ),

@@ -198,27 +198,21 @@ export class OpenAIProvider implements Provider {
     messages: readonly ChatMessage[],
     options: ProviderRequestOptions,
   ): AsyncIterable<ProviderStreamEvent> {
-    return this.#stream(messages, options);
-  }
-
-  async *#stream(
-    messages: readonly ChatMessage[],
-    options: ProviderRequestOptions,
-  ): AsyncGenerator<ProviderStreamEvent, void, undefined> {
-    this.#checkPrefill(options);
-    const body = buildOpenAIRequest(messages, options, {
-      stream: true,
-      defaultMaxTokens: this.#options.maxTokens,
-      maxTokensField: this.#maxTokensField,
-    });
-    const call = this.#call(options.model, JSON.stringify(body), options, this.#completionsURL);
     const provider = this.name;
     const secret = this.#apiKey;
-    yield* runSseStream(
-      {
-        ...call,
-        firstTokenTimeoutMs: options.firstTokenTimeoutMs ?? this.#options.firstTokenTimeoutMs,
-        idleTimeoutMs: options.idleTimeoutMs ?? this.#options.idleTimeoutMs,
+    return runSseStream(
+      () => {
+        this.#checkPrefill(options);
+        const body = buildOpenAIRequest(messages, options, {
+          stream: true,
+          defaultMaxTokens: this.#options.maxTokens,
+          maxTokensField: this.#maxTokensField,
+        });
+        return {
+          ...this.#call(options.model, JSON.stringify(body), options, this.#completionsURL),
+          firstTokenTimeoutMs: options.firstTokenTimeoutMs ?? this.#options.firstTokenTimeoutMs,
+          idleTimeoutMs: options.idleTimeoutMs ?? this.#options.idleTimeoutMs,
+        };
       },
       (headers) =>
         new OpenAIStreamDecoder(

@@ -121,11 +121,16 @@ function isContent(event: ProviderStreamEvent): boolean {
  *   `ERR_STREAM_TRUNCATED`; a stall is `TimeoutError` "idle");
  * - a caller's abort rejects with `signal.reason` untouched.
  * Leaving the iteration early cancels the body.
+ *
+ * @param prepare - Builds the call; runs on the first `next()`.
  */
 export async function* runSseStream(
-  call: StreamCall,
+  prepare: () => StreamCall,
   createDecoder: (headers: TransportHeaders) => StreamDecoder,
 ): AsyncGenerator<ProviderStreamEvent, void, undefined> {
+  // Built on the first `next()`, so a bad request (a missing key, an unsupported prefill)
+  // fails the iteration like any other stream failure.
+  const call = prepare();
   call.signal?.throwIfAborted();
   const control = new RequestControl(call.signal, call.provider, call.model);
   control.arm("connect", call.connectTimeoutMs);
