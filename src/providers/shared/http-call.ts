@@ -176,6 +176,8 @@ export async function* runSseStream(
             } else control.touch();
           }
           yield event;
+          // Time the consumer spent before pulling again is not a server stall.
+          if (started) control.touch();
         }
         out.length = 0;
         if (inBandError !== undefined) throw inBandError;
