@@ -254,7 +254,7 @@ describe("mid-stream failures (§4)", () => {
     sim.reset();
     const failing = clientFor(sim, {
       fallbackModels: [
-        ["anthropic", "claude-sonnet-4-5-20250929~rejects-prefill~cut-after-2-first-2"],
+        ["anthropic", "claude-sonnet-4-5-20250929~rejects-prefill~503"],
       ],
       midStreamFailure: "continue",
     });

@@ -975,3 +975,36 @@ describe("pacing and model retrieval", () => {
     });
   });
 });
+
+describe("assistant prefill", () => {
+  it("an Anthropic prefill is continued: only the rest of the text is sent", async () => {
+    const prefill = TEXT.split(" ").slice(0, 3).join(" ");
+    const res = await anthropic({
+      model: "claude-sonnet-4-5-20250929",
+      messages: [
+        { role: "user", content: "Hi" },
+        { role: "assistant", content: prefill },
+      ],
+    });
+    const body = await res.json();
+    expect(res.status).toBe(200);
+    expect(prefill + body.content[0].text).toBe(TEXT);
+  });
+
+  it("rejects-prefill refuses a prefill with a 400 and is healthy without one", async () => {
+    const model = "claude-sonnet-4-5-20250929~rejects-prefill";
+    const refused = await anthropic({
+      model,
+      messages: [
+        { role: "user", content: "Hi" },
+        { role: "assistant", content: "Hello" },
+      ],
+    });
+    expect(refused.status).toBe(400);
+    const error = await refused.json();
+    expect(error).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
+    expect(error.error.message).toContain("prefill");
+    const plain = await anthropic({ model });
+    expect(plain.status).toBe(200);
+  });
+});

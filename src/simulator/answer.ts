@@ -70,6 +70,11 @@ export interface AnswerInputs {
   readonly maxTokens: number | undefined;
   /** The tool to call, when the simulated model decides to call one. */
   readonly tool: OfferedTool | undefined;
+  /**
+   * An assistant prefill (Anthropic: a last message from the assistant): the answer continues
+   * after it, so only the rest of the text is sent.
+   */
+  readonly prefill?: string | undefined;
   readonly toolCallId: string;
 }
 
@@ -84,6 +89,13 @@ function chunkArguments(json: string): string[] {
  * Decides the answer: a call to `tool` when given (its arguments built from its schema),
  * else the text, cut to `maxTokens` deltas (finish `"length"`) when that is smaller.
  */
+/** What is left of `text` after `prefill`: the rest when the prefill is its beginning, else all of it. */
+function continuation(text: string, prefill: string | undefined): string {
+  if (!prefill) return text;
+  const trimmed = prefill.trimEnd();
+  return text.startsWith(trimmed) ? text.slice(trimmed.length) : text;
+}
+
 export function planAnswer(inputs: AnswerInputs): AnswerPlan {
   const inputTokens = estimateTokens(inputs.input);
   if (inputs.tool) {
@@ -96,7 +108,7 @@ export function planAnswer(inputs: AnswerInputs): AnswerPlan {
       outputTokens: 10 + estimateTokens(args),
     };
   }
-  let deltas = tokenize(inputs.text);
+  let deltas = tokenize(continuation(inputs.text, inputs.prefill));
   let finish: AnswerPlan["finish"] = "stop";
   if (inputs.maxTokens !== undefined && inputs.maxTokens >= 0 && inputs.maxTokens < deltas.length) {
     deltas = deltas.slice(0, inputs.maxTokens);

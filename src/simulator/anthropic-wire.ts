@@ -47,6 +47,19 @@ function offeredTool(
   return offered.find((t) => t.name === c.name) ?? offered[0];
 }
 
+/** The text of a last assistant message (Anthropic's prefill), if the conversation ends with one. */
+function assistantPrefill(messages: readonly unknown[]): string | undefined {
+  const last = messages.at(-1) as { role?: unknown; content?: unknown } | undefined;
+  if (last?.role !== "assistant") return undefined;
+  if (typeof last.content === "string") return last.content;
+  if (!Array.isArray(last.content)) return undefined;
+  return last.content
+    .map((block: { type?: unknown; text?: unknown }) =>
+      block.type === "text" && typeof block.text === "string" ? block.text : "",
+    )
+    .join("");
+}
+
 function stopReason(plan: AnswerPlan): string {
   if (plan.finish === "tool") return "tool_use";
   return plan.finish === "length" ? "max_tokens" : "end_turn";
@@ -120,6 +133,7 @@ export const anthropicWire: Wire = {
         input: b.system === undefined ? b.messages : [b.system, b.messages],
         maxTokens: b.max_tokens,
         tool: offeredTool(b.tools, b.tool_choice, b.messages),
+        prefill: assistantPrefill(b.messages),
       },
     };
   },
@@ -260,6 +274,12 @@ export const anthropicWire: Wire = {
         );
       case "content-filter":
         return json(400, "invalid_request_error", "Output blocked by content filtering policy");
+      case "rejects-prefill":
+        return json(
+          400,
+          "invalid_request_error",
+          "This model does not support assistant message prefill. The conversation must end with a user message.",
+        );
       case "missing-key":
         return json(401, "authentication_error", "x-api-key header is required");
       case "invalid-key":

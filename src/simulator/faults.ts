@@ -34,6 +34,8 @@ export type Fault =
   | { readonly kind: "malformed"; readonly afterTokens: number }
   | { readonly kind: "no-terminator" }
   | { readonly kind: "context-length" }
+  /** A 400 for a request that ends with an assistant prefill (as Claude 4.6 models answer); healthy otherwise. */
+  | { readonly kind: "rejects-prefill" }
   | { readonly kind: "content-filter" };
 
 /** A fault plus when it applies (the window modifiers of the model-name grammar). */
@@ -59,7 +61,7 @@ const FAULT_NAMES =
   "ok, 429, 429-retry-after-<d>, 429-retry-after-date-<d>, 429-retry-after-ms-<d>, " +
   "429-reset-<d>, 429-bare, quota, too-large, <4xx/5xx status>, overloaded, sse-error[-after-<n>], " +
   "reset, hang, slow-<d>, cut-after-<n>, stall-after-<n>, malformed[-after-<n>], no-terminator, " +
-  "context-length, content-filter, down-<d>";
+  "context-length, content-filter, rejects-prefill, down-<d>";
 
 function bad(text: string, why: string): ConfigurationError {
   return new ConfigurationError(
@@ -138,6 +140,8 @@ export function parseFault(text: string): Fault {
       return { kind: "context-length" };
     case "content-filter":
       return { kind: "content-filter" };
+    case "rejects-prefill":
+      return { kind: "rejects-prefill" };
   }
   for (const [pattern, build] of PATTERNS) {
     const match = pattern.exec(t);
@@ -163,6 +167,7 @@ export function faultName(fault: Fault): string {
     case "no-terminator":
     case "context-length":
     case "content-filter":
+    case "rejects-prefill":
       return fault.kind;
     case "rate-limit": {
       const d = formatDuration(fault.waitMs);

@@ -309,6 +309,16 @@ export const openaiWire: Wire = {
             "context_length_exceeded",
           ),
         );
+      case "rejects-prefill":
+        return json(
+          400,
+          errorBody(
+            "The conversation must end with a user or tool message.",
+            "invalid_request_error",
+            "messages",
+            null,
+          ),
+        );
       case "content-filter":
         return json(
           400,

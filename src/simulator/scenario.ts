@@ -207,6 +207,8 @@ export interface FaultContext {
   /** Milliseconds on the scenario clock. */
   readonly scenarioMs: number;
   readonly seed: number;
+  /** Whether the request ends with an assistant prefill (`rejects-prefill` applies only then). */
+  readonly hasPrefill?: boolean;
 }
 
 /** The fault picked for a request. */
@@ -231,6 +233,7 @@ export function selectFault(
   let salt = 0;
   const draw = () => deterministicRandom(seed, modelKey, requestIndex, salt++);
   for (const d of context.directives) {
+    if (d.fault.kind === "rejects-prefill" && !context.hasPrefill) continue;
     if (d.firstRequests !== undefined && requestIndex >= d.firstRequests) continue;
     if (d.forMs !== undefined && context.sinceModelFirstMs >= d.forMs) continue;
     if (d.rate !== undefined && draw() >= d.rate) continue;
@@ -239,6 +242,7 @@ export function selectFault(
   if (!scenario) return HEALTHY;
   for (const key of [context.model, "*"]) {
     for (const p of scenario.models.get(key) ?? []) {
+      if (p.fault.kind === "rejects-prefill" && !context.hasPrefill) continue;
       if (context.scenarioMs < p.fromMs || context.scenarioMs >= p.untilMs) continue;
       if (requestIndex < p.fromRequest || requestIndex >= p.untilRequest) continue;
       if (p.rate < 1 && draw() >= p.rate) continue;

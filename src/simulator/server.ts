@@ -381,6 +381,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         sinceModelFirstMs: entry.time - state.firstMs,
         scenarioMs: entry.time - scenarioEpoch,
         seed: seed(),
+        hasPrefill: chat.answer.prefill !== undefined,
       },
       compiled,
     );
@@ -408,6 +409,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       case "overloaded":
       case "context-length":
       case "content-filter":
+      case "rejects-prefill":
         return sendReply(res, entry, wire.error(fault, context));
       case "sse-error":
         if (!chat.stream) return sendReply(res, entry, wire.error(fault, context));
