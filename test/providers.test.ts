@@ -738,8 +738,10 @@ describe.each(MODES)("AnthropicProvider over %s", (mode) => {
       usage: { inputTokens: 25, outputTokens: 15, totalTokens: 40 },
       requestId: "req_s",
     });
+    // message_start reports the billed input at once; message_delta's usage is cumulative.
     expect(events.filter((e) => e.type === "usage")).toMatchObject([
-      { usage: { outputTokens: 15 } },
+      { usage: { inputTokens: 25, outputTokens: 1 } },
+      { usage: { inputTokens: 25, outputTokens: 15 } },
     ]);
     expect(JSON.parse(replay.requests[0]?.body ?? "{}").stream).toBe(true);
   });

@@ -61,7 +61,12 @@ export class AnthropicStreamDecoder implements StreamDecoder {
       case "message_start": {
         const message = data.message;
         if (typeof message?.model === "string") this.#responseModel = message.model;
-        if (message?.usage) this.#mergeUsage(message.usage);
+        if (message?.usage) {
+          // The input tokens are billed from here on, even if the stream breaks later.
+          this.#mergeUsage(message.usage);
+          const usage = this.#currentUsage();
+          if (usage !== undefined) out.push({ type: "usage", usage });
+        }
         break;
       }
       case "content_block_start": {

@@ -19,6 +19,8 @@ const CONTENT_FILTER_CODES = new Set([
   "content_filter",
   "content_policy_violation",
   "content_policy",
+  // What OpenAI answers when a prompt is flagged by its usage policies.
+  "invalid_prompt",
   "moderation_blocked",
   "responsible_ai_policy_violation",
 ]);
