@@ -64,10 +64,11 @@ describe("streaming basics", () => {
 
   it("a finish reason without [DONE] / message_stop is complete", async () => {
     const client = clientFor(sim);
-    for (const [provider, model] of [
+    const targets = [
       ["openai", "gpt-4o"],
       ["anthropic", "claude-sonnet-4-5-20250929"],
-    ]) {
+    ] as const;
+    for (const [provider, model] of targets) {
       const stream = client.stream(story, { provider, model: `${model}~no-terminator` });
       const events = await collect(stream.events());
       expect(text(events)).toBe(FULL);
@@ -253,9 +254,7 @@ describe("mid-stream failures (§4)", () => {
 
     sim.reset();
     const failing = clientFor(sim, {
-      fallbackModels: [
-        ["anthropic", "claude-sonnet-4-5-20250929~rejects-prefill~503"],
-      ],
+      fallbackModels: [["anthropic", "claude-sonnet-4-5-20250929~rejects-prefill~503"]],
       midStreamFailure: "continue",
     });
     const error = await collect(

@@ -43,9 +43,9 @@ describe("the packed package", () => {
   afterAll(() => rmSync(project, { recursive: true, force: true }));
 
   it("ships only the build, the README and the licence", () => {
-    const files: string[] = JSON.parse(run("npm", ["pack", "--dry-run", "--json"], root))[0].files.map(
-      (f: { path: string }) => f.path,
-    );
+    const files: string[] = JSON.parse(
+      run("npm", ["pack", "--dry-run", "--json"], root),
+    )[0].files.map((f: { path: string }) => f.path);
     expect(files).toContain("dist/index.js");
     expect(files).toContain("dist/index.node.js");
     expect(files).toContain("dist/redis.js");
@@ -111,18 +111,28 @@ describe("the packed package", () => {
   });
 
   it("runs the retry-client binary", () => {
-    const out = run(join(project, "app", "node_modules", ".bin", "retry-client"), ["--version"], join(project, "app"));
+    const out = run(
+      join(project, "app", "node_modules", ".bin", "retry-client"),
+      ["--version"],
+      join(project, "app"),
+    );
     expect(out.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it("weighs at most 1 MiB installed with its runtime dependencies", () => {
     const bytes = sizeOf(join(project, "app", "node_modules"));
-    console.log(`installed size: ${(bytes / 1024).toFixed(0)} KiB (package + runtime dependencies)`);
+    console.log(
+      `installed size: ${(bytes / 1024).toFixed(0)} KiB (package + runtime dependencies)`,
+    );
     expect(bytes).toBeLessThanOrEqual(1024 * 1024);
   });
 
   it("passes publint", () => {
-    const out = run(join(root, "node_modules", ".bin", "publint"), ["run", "--strict", tarball], root);
+    const out = run(
+      join(root, "node_modules", ".bin", "publint"),
+      ["run", "--strict", tarball],
+      root,
+    );
     expect(out).not.toMatch(/error|warning/i);
   });
 });

@@ -986,9 +986,9 @@ describe("assistant prefill", () => {
         { role: "assistant", content: prefill },
       ],
     });
-    const body = await res.json();
+    const body = (await res.json()) as { content: Array<{ text: string }> };
     expect(res.status).toBe(200);
-    expect(prefill + body.content[0].text).toBe(TEXT);
+    expect(prefill + body.content[0]!.text).toBe(TEXT);
   });
 
   it("rejects-prefill refuses a prefill with a 400 and is healthy without one", async () => {
@@ -1001,7 +1001,7 @@ describe("assistant prefill", () => {
       ],
     });
     expect(refused.status).toBe(400);
-    const error = await refused.json();
+    const error = (await refused.json()) as { error: { message: string } };
     expect(error).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
     expect(error.error.message).toContain("prefill");
     const plain = await anthropic({ model });
