@@ -265,6 +265,22 @@ describe("mid-stream failures (§4)", () => {
     expect(error.provider).toBe("openai");
   });
 
+  it('"continue" after a partial tool call restarts: a half-written call cannot be continued', async () => {
+    const client = clientFor(sim, { fallbackModels: fallback, midStreamFailure: "continue" });
+    const tools = [
+      { name: "weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+    ];
+    const stream = client.stream(story, { model: "gpt-4o~cut-after-1", tools });
+    const events = await collect(stream.events());
+    expect(types(events)).toContain("tool-call-delta");
+    expect(types(events)).toContain("restart");
+    const res = await stream.response;
+    expect(res.provider).toBe("anthropic");
+    expect(res.finishReason).toBe("tool_calls");
+    expect(res.toolCalls).toMatchObject([{ name: "weather" }]);
+    expect(JSON.parse(res.toolCalls[0]!.arguments)).toEqual({ city: "example" });
+  });
+
   it("usage of every billed attempt is summed in totalUsage", async () => {
     const client = clientFor(sim, { fallbackModels: fallback, midStreamFailure: "restart" });
     const stream = client.stream(story, {

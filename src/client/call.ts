@@ -87,6 +87,8 @@ export class Call {
   #totalUsage: Usage = ZERO_USAGE;
   /** Text already shown to a stream consumer in this answer (for "continue" and errors). */
   #shown = "";
+  /** Whether tool-call deltas were shown in this answer (a partial tool call cannot be continued). */
+  #shownToolCall = false;
   /** The answer so far when continuing from a previous target. */
   #prefill: string | undefined;
   /** The mid-stream failure being recovered from, reported instead of any later error. */
@@ -298,6 +300,7 @@ export class Call {
           case "tool-call-delta":
             if (ttftMs === undefined) ttftMs = this.#now() - started;
             if (event.type === "text-delta") this.#shown += event.text;
+            else this.#shownToolCall = true;
             this.#emit(event);
             break;
           case "usage":
@@ -367,9 +370,10 @@ export class Call {
 
   /** Decides, before a target's first attempt after a mid-stream failure, how it resumes. */
   #resumeOn(target: ModelSpec, provider: Provider): string | undefined {
-    if (!this.#interruption || this.#shown === "") return this.#prefill;
+    if (!this.#interruption || (this.#shown === "" && !this.#shownToolCall)) return this.#prefill;
     const canContinue =
       this.#policy === "continue" &&
+      !this.#shownToolCall &&
       provider.supportsPrefill &&
       (this.#engine.catalogue.get(target.provider, target.model)?.prefill ?? true);
     if (canContinue) {
@@ -384,6 +388,7 @@ export class Call {
       this.#prefill = undefined;
     }
     this.#shown = "";
+    this.#shownToolCall = false;
     return this.#prefill;
   }
 
