@@ -7,7 +7,12 @@ import {
   ServerError,
 } from "../errors/errors.js";
 import { MemoryStateStore } from "../state/memory-state-store.js";
-import { afterFailure, CircuitBreaker, resolveBreakerOptions } from "./circuit-breaker.js";
+import {
+  afterFailure,
+  afterSuccess,
+  CircuitBreaker,
+  resolveBreakerOptions,
+} from "./circuit-breaker.js";
 
 const fail = () => Promise.reject(new ServerError({ provider: "x", status: 500 }));
 const ok = () => Promise.resolve("ok");
@@ -206,10 +211,43 @@ describe("CircuitBreaker", () => {
     );
   });
 
-  it("pure transitions: a late failure on an open breaker changes nothing", () => {
+  it("pure transitions: a late failure or success on an open breaker changes nothing", () => {
     const o = resolveBreakerOptions();
     const open = { state: "open", openedAt: 0, openUntil: 2000, openPeriodMs: 2000 } as const;
     expect(afterFailure(open, o, 10, false)).toBe(open);
+    expect(afterSuccess(open, o, false)).toBe(open);
+  });
+
+  it("release() frees the probe slot without a verdict (a cancelled call)", async () => {
+    const { breaker, advance } = setup();
+    for (let i = 0; i < 3; i++) await breaker.call(fail).catch(() => {});
+    advance(1000);
+    const permit = await breaker.acquire();
+    await breaker.release(permit);
+    expect(breaker.state).toBe("half-open");
+    expect((await breaker.acquire()).probe).toBe(true);
+  });
+
+  it("a probe finds the breaker closed by someone else meanwhile: no probe needed", async () => {
+    let now = 0;
+    const store = new MemoryStateStore({ now: () => now });
+    const acquireLease = store.acquireLease.bind(store);
+    const breaker = new CircuitBreaker("race", {
+      failureThreshold: 1,
+      minResetTimeoutMs: 10,
+      store,
+    });
+    await breaker.call(fail).catch(() => {});
+    now = 10;
+    // Another process resets the breaker between our lease and our transition.
+    store.acquireLease = async (key, holder, ttl) => {
+      const taken = await acquireLease(key, holder, ttl);
+      await store.delete("breaker:race");
+      return taken;
+    };
+    const permit = await breaker.acquire();
+    expect(permit.probe).toBe(false);
+    expect(await store.get("probe:race")).toBeUndefined();
   });
 
   it.each([

@@ -353,14 +353,3 @@ export function circuitBreaker(name: string, options?: CircuitBreakerOptions) {
       return breaker.call(() => fn.apply(this, args));
     };
 }
-
-/** Ensures numbers in a snapshot are sane (used when restoring from untrusted storage). */
-export function isBreakerSnapshot(value: unknown): value is BreakerSnapshot {
-  if (typeof value !== "object" || value === null) return false;
-  const s = value as Record<string, unknown>;
-  const num = (v: unknown) => typeof v === "number" && Number.isFinite(v);
-  if (s.state === "closed") return num(s.failures);
-  if (s.state === "open") return num(s.openedAt) && num(s.openUntil) && num(s.openPeriodMs);
-  if (s.state === "half-open") return num(s.successes) && num(s.openPeriodMs);
-  return false;
-}
