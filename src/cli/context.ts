@@ -1,12 +1,20 @@
 import {
   type CircuitState,
   type ClientConfig,
+  type ProviderSettings,
   RetryClient,
   type StateStore,
 } from "../index.node.js";
+import { CliError, EXIT } from "./exit-codes.js";
 import type { Output } from "./output.js";
 import { Progress } from "./progress.js";
-import { type GlobalFlags, openStateStore, resolveSettings, type Settings } from "./settings.js";
+import {
+  type GlobalFlags,
+  keyVariable,
+  openStateStore,
+  resolveSettings,
+  type Settings,
+} from "./settings.js";
 
 /** What a command works with: its settings, output, client and progress display. */
 export interface CommandContext {
@@ -16,6 +24,11 @@ export interface CommandContext {
   readonly store: StateStore;
   /** A fresh progress display for one call (spinner off with `--json`? no: stderr only). */
   progress(): Progress;
+  /**
+   * Throws a usage error (exit 2, naming the variable) when `-p`/`-m` picked a target whose
+   * provider has no key: the user asked for that provider, a silent fallback would mislead.
+   */
+  requireSelectedKey(): void;
   /** Closes the client and the store. */
   close(): Promise<void>;
 }
@@ -52,6 +65,18 @@ export async function openContext(
     out,
     client,
     store,
+    requireSelectedKey() {
+      if (settings.call.provider === undefined && settings.call.model === undefined) return;
+      const first = client.chain(settings.call)[0];
+      if (!first || client.hasKey(first.provider)) return;
+      const providerSettings = settings.config.providers?.[first.provider] as
+        | ProviderSettings
+        | undefined;
+      throw new CliError(
+        `${first.provider}: no API key: set ${keyVariable(first.provider, providerSettings)} or pass -k/--api-key`,
+        EXIT.usage,
+      );
+    },
     progress() {
       current?.stop();
       current = new Progress(out, { verbose: settings.verbose, spinner: true });

@@ -13,6 +13,7 @@ const HELP = "commands: /model NAME (switch model), /reset (forget the history),
  */
 export async function chatCommand(ctx: CommandContext): Promise<void> {
   const { out, settings } = ctx;
+  ctx.requireSelectedKey();
   const interactive = process.stdin.isTTY === true && out.stderrIsTTY;
   const rl = createInterface({
     input: process.stdin,

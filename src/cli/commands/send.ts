@@ -16,6 +16,7 @@ export async function readMessage(arg: string | undefined): Promise<string> {
 
 /** `retry-client send [MESSAGE]`: streams one answer to stdout. */
 export async function sendCommand(ctx: CommandContext, message: string): Promise<void> {
+  ctx.requireSelectedKey();
   try {
     const response = await streamAnswer(ctx, [Message.user(message)]);
     if (ctx.settings.json) ctx.out.json(answerJson(response));
