@@ -356,16 +356,23 @@ async function narrate(
   }
 }
 
-/** `openai gpt-4o 503, 503 · anthropic claude… 200`, or `none`. */
+/** `gpt-4o 429, 200 · claude-… 200` in arrival order (repeats as `2×503`), or `no request`. */
 function describeUpstream(requests: readonly SimulatorRequest[]): string {
   if (requests.length === 0) return "no request";
-  const byModel = countByModel(requests);
-  return Object.entries(byModel)
+  const byModel = new Map<string, { status: string; n: number }[]>();
+  for (const r of [...requests].sort((a, b) => a.id - b.id)) {
+    const model = truncate(r.model ?? r.path, 40);
+    const status = r.status === undefined ? r.outcome : String(r.status);
+    const runs = byModel.get(model) ?? [];
+    byModel.set(model, runs);
+    const last = runs[runs.length - 1];
+    if (last && last.status === status) last.n++;
+    else runs.push({ status, n: 1 });
+  }
+  return [...byModel]
     .map(
-      ([model, statuses]) =>
-        `${model} ${Object.entries(statuses)
-          .map(([status, n]) => (n > 1 ? `${n}×${status}` : status))
-          .join(", ")}`,
+      ([model, runs]) =>
+        `${model} ${runs.map((r) => (r.n > 1 ? `${r.n}×${r.status}` : r.status)).join(", ")}`,
     )
     .join(" · ");
 }
