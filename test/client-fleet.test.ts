@@ -244,3 +244,59 @@ describe("FallbackChain", () => {
     expect(() => new FallbackChain({ models: [] })).toThrow(RangeError);
   });
 });
+
+describe("keys stay with their provider", () => {
+  it("a custom OpenAI-compatible provider never borrows OPENAI_API_KEY", async () => {
+    const client = new RetryClient({
+      env: { OPENAI_API_KEY: "sk-openai-REAL-KEY" },
+      providers: { groq: { type: "openai", baseURL: sim.openaiBaseURL } },
+      defaultProvider: "groq",
+      defaultModel: "llama-3.3-70b",
+    });
+    expect(client.hasKey("groq")).toBe(false);
+    const error = await client.complete(hi).catch((e) => e);
+    expect(error.name).toBe("ConfigurationError");
+    expect(error.message).toContain("GROQ_API_KEY");
+    expect(sim.requests()).toHaveLength(0);
+    const keyed = new RetryClient({
+      env: { GROQ_API_KEY: "gsk-groq", GROQ_BASE_URL: sim.openaiBaseURL },
+      providers: { groq: { type: "openai" } },
+      defaultProvider: "groq",
+      defaultModel: "llama-3.3-70b",
+    });
+    expect((await keyed.complete(hi)).provider).toBe("groq");
+  });
+
+  it("env: {} isolates a client from the process environment", async () => {
+    const saved = process.env.OPENAI_API_KEY;
+    process.env.OPENAI_API_KEY = "sk-from-process";
+    try {
+      const client = new RetryClient({
+        env: {},
+        providers: { openai: { baseURL: sim.openaiBaseURL } },
+      });
+      expect(client.hasKey("openai")).toBe(false);
+      const error = await client.complete(hi).catch((e) => e);
+      expect(error.name).toBe("ConfigurationError");
+      expect(sim.requests()).toHaveLength(0);
+    } finally {
+      if (saved === undefined) delete process.env.OPENAI_API_KEY;
+      else process.env.OPENAI_API_KEY = saved;
+    }
+  });
+});
+
+describe("the breaker opening mid-call", () => {
+  it("falls back at once instead of sleeping a backoff it would never use", async () => {
+    const client = clientFor(sim, {
+      fallbackModels: fallback,
+      retry: { maxRetries: 5, baseDelayMs: 2000, jitter: 0 },
+      circuitBreaker: { failureThreshold: 1 },
+    });
+    const started = Date.now();
+    const res = await client.complete(hi, { model: "gpt-4o~503" });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(res.provider).toBe("anthropic");
+    expect(seen(sim, "gpt-4o")).toHaveLength(1);
+  });
+});

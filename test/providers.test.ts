@@ -584,10 +584,23 @@ describe("OpenAIProvider configuration", () => {
 
     vi.stubEnv("OPENAI_API_KEY", KEY);
     vi.stubEnv("OPENAI_BASE_URL", "http://localhost:8080/v1/");
-    const fromEnv = new OpenAIProvider({ name: "local" });
+    const fromEnv = new OpenAIProvider();
     expect(fromEnv.hasKey).toBe(true);
     expect(fromEnv.baseURL).toBe("http://localhost:8080/v1");
-    expect(fromEnv.name).toBe("local");
+
+    // A custom-named endpoint reads its own variables and never borrows OpenAI's key.
+    const local = new OpenAIProvider({ name: "local" });
+    expect(local.name).toBe("local");
+    expect(local.hasKey).toBe(false);
+    expect(local.baseURL).toBe("https://api.openai.com/v1");
+    const own = new OpenAIProvider({
+      name: "my-llm",
+      env: { MY_LLM_API_KEY: "k", MY_LLM_BASE_URL: "http://127.0.0.1:9/v1" },
+    });
+    expect(own.hasKey).toBe(true);
+    expect(own.baseURL).toBe("http://127.0.0.1:9/v1");
+    const missing = (await failure(local.complete([], { model: "m" }))) as ConfigurationError;
+    expect(missing.message).toContain("LOCAL_API_KEY");
   });
 
   it("uses max_completion_tokens on api.openai.com", async () => {

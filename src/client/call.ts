@@ -78,7 +78,8 @@ export class Call {
   readonly #targets: readonly ModelSpec[];
   readonly #emit: (event: StreamEvent) => void;
   readonly #streaming: boolean;
-  readonly #signal: AbortSignal;
+  /** Aborts on the caller's abort, the deadline or a stream's cancel; undefined when none can. */
+  readonly #signal: AbortSignal | undefined;
   readonly #callerSignal: AbortSignal | undefined;
   readonly #deadlineAt: number | undefined;
   readonly #maxRetries: number;
@@ -100,7 +101,7 @@ export class Call {
     messages: readonly ChatMessage[],
     options: CallOptions,
     targets: readonly ModelSpec[],
-    signals: { readonly call: AbortSignal; readonly caller: AbortSignal | undefined },
+    signals: { readonly call: AbortSignal | undefined; readonly caller: AbortSignal | undefined },
     deadlineAt: number | undefined,
     emit: ((event: StreamEvent) => void) | undefined,
   ) {
@@ -217,12 +218,13 @@ export class Call {
       const error = outcome.error;
       if (
         this.#callerSignal?.aborted ||
-        (this.#signal.aborted && isAbortError(error, this.#signal))
+        (this.#signal?.aborted && isAbortError(error, this.#signal))
       ) {
         // A caller's abort (or our deadline) says nothing about the target: free the slot only.
         if (permit) await breaker?.release(permit);
-        this.#record(target, "error", asError(this.#signal.reason), this.#now() - started);
-        throw this.#signal.reason;
+        const reason: unknown = this.#signal?.reason;
+        this.#record(target, "error", asError(reason), this.#now() - started);
+        throw reason;
       }
       const decision = classify(error, {
         signal: this.#signal,
@@ -241,6 +243,8 @@ export class Call {
         continue;
       }
       if (!decision.retry || retry >= this.#maxRetries) return { error: typed, decision };
+      // This failure opened the breaker: a retry would only be skipped, so fall back now.
+      if (breaker?.state === "open") return { error: typed, decision };
       const serverWait = decision.retryAfterMs;
       if (serverWait !== undefined && serverWait > this.#engine.maxRetryAfterMs) {
         return { error: typed, decision };
@@ -407,10 +411,11 @@ export class Call {
     const c = this.#engine.config;
     const prefill = this.#streaming ? this.#resumeOn(target, provider) : undefined;
     const timeoutMs = o.timeoutMs ?? c.timeoutMs;
-    const request: Record<string, unknown> = { model: target.model, signal: this.#signal };
+    const request: Record<string, unknown> = { model: target.model };
     const set = (name: string, value: unknown) => {
       if (value !== undefined) request[name] = value;
     };
+    set("signal", this.#signal);
     set("maxTokens", o.maxTokens);
     set("temperature", o.temperature);
     set("topP", o.topP);
@@ -498,7 +503,7 @@ export class Call {
   /** The error to throw: the caller's abort untouched; anything else carrying `attempts`. */
   #finalError(error: unknown): unknown {
     if (this.#callerSignal?.aborted) return this.#callerSignal.reason;
-    if (this.#signal.aborted && error === this.#signal.reason) {
+    if (this.#signal?.aborted && error === this.#signal.reason) {
       if (TimeoutError.isInstance(error)) error.attempts = this.attempts;
       return error;
     }

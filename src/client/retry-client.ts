@@ -1,6 +1,7 @@
 import { ConfigurationError, TimeoutError } from "../errors/errors.js";
 import { AnthropicProvider } from "../providers/anthropic/anthropic-provider.js";
 import { OpenAIProvider } from "../providers/openai/openai-provider.js";
+import { envPrefix, processEnv, readEnv } from "../providers/shared/env.js";
 import {
   type BackoffOptions,
   type ResolvedBackoff,
@@ -37,7 +38,6 @@ import type {
 } from "./types.js";
 
 const BUILT_IN = ["openai", "anthropic"] as const;
-const NEVER = new AbortController().signal;
 
 /** One row of {@link RetryClient.circuits}. */
 export interface CircuitStatus {
@@ -243,8 +243,7 @@ export class RetryClient {
     const signals = [callerSignal, deadline?.signal, streamSignal].filter(
       (s): s is AbortSignal => s !== undefined,
     );
-    const signal =
-      signals.length === 0 ? NEVER : signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
+    const signal = signals.length <= 1 ? signals[0] : AbortSignal.any(signals);
     const call = new Call(
       this.#engine,
       messages,
@@ -314,19 +313,17 @@ export class RetryClient {
   }
 
   #createProvider(name: string, settings: ProviderSettings): Provider {
-    const type = typeOf(name, settings);
-    const env = this.#env;
-    const upper = type.toUpperCase();
     const common = {
       name,
+      env: this.#env,
       ...definedFields({
-        apiKey: this.#apiKey(name, settings),
-        baseURL: settings.baseURL ?? (name === type ? env[`${upper}_BASE_URL`] : undefined),
+        apiKey: settings.apiKey,
+        baseURL: settings.baseURL,
         headers: settings.headers,
         fetch: this.config.fetch,
       }),
     };
-    return type === "anthropic"
+    return typeOf(name, settings) === "anthropic"
       ? new AnthropicProvider(common)
       : new OpenAIProvider({
           ...common,
@@ -335,14 +332,9 @@ export class RetryClient {
   }
 
   #apiKey(name: string, settings: ProviderSettings): string | undefined {
-    if (settings.apiKey) return settings.apiKey;
-    const type = typeOf(name, settings);
-    // A custom-named endpoint does not borrow the OpenAI key: it has its own variable.
-    const variable =
-      name === type
-        ? `${type.toUpperCase()}_API_KEY`
-        : `${name.toUpperCase().replace(/\W/g, "_")}_API_KEY`;
-    return this.#env[variable] || undefined;
+    return (
+      settings.apiKey || readEnv(`${envPrefix(name, typeOf(name, settings))}_API_KEY`, this.#env)
+    );
   }
 
   #breaker(key: string): CircuitBreaker | undefined {

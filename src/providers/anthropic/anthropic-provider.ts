@@ -12,7 +12,7 @@ import type {
   ProviderStreamEvent,
   RateLimitInfo,
 } from "../../types.js";
-import { readEnv } from "../shared/env.js";
+import { envPrefix, readEnv } from "../shared/env.js";
 import { type HttpCall, requestJson, runSseStream } from "../shared/http-call.js";
 import {
   checkMs,
@@ -69,6 +69,8 @@ export class AnthropicProvider implements Provider {
   /** The base URL requests go to (`{baseURL}/v1/messages`). */
   readonly baseURL: string;
   readonly #apiKey: string | undefined;
+  /** The variable the key is read from (named in the missing-key error). */
+  readonly #keyVariable: string;
   readonly #options: AnthropicProviderOptions;
   readonly #transport: Transport | undefined;
   readonly #messagesURL: string;
@@ -81,9 +83,12 @@ export class AnthropicProvider implements Provider {
     checkMs("idleTimeoutMs", options.idleTimeoutMs);
     checkTokens("maxTokens", options.maxTokens);
     this.name = options.name ?? "anthropic";
-    this.#apiKey = options.apiKey ?? readEnv("ANTHROPIC_API_KEY");
+    this.#keyVariable = `${envPrefix(this.name, "anthropic")}_API_KEY`;
+    this.#apiKey = options.apiKey ?? readEnv(this.#keyVariable, options.env);
     this.baseURL = trimBaseURL(
-      options.baseURL ?? readEnv("ANTHROPIC_BASE_URL") ?? ANTHROPIC_DEFAULT_BASE_URL,
+      options.baseURL ??
+        readEnv(`${envPrefix(this.name, "anthropic")}_BASE_URL`, options.env) ??
+        ANTHROPIC_DEFAULT_BASE_URL,
     );
     this.#messagesURL = `${this.baseURL}/v1/messages`;
     this.#options = options;
@@ -100,7 +105,7 @@ export class AnthropicProvider implements Provider {
     const key = this.#apiKey;
     if (key === undefined || key === "") {
       throw new ConfigurationError(
-        `${this.name}: no API key: pass the apiKey option or set ANTHROPIC_API_KEY`,
+        `${this.name}: no API key: pass the apiKey option or set ${this.#keyVariable}`,
         { option: "apiKey" },
       );
     }

@@ -12,7 +12,7 @@ import type {
   ProviderStreamEvent,
   RateLimitInfo,
 } from "../../types.js";
-import { readEnv } from "../shared/env.js";
+import { envPrefix, readEnv } from "../shared/env.js";
 import { type HttpCall, requestJson, runSseStream } from "../shared/http-call.js";
 import {
   checkMs,
@@ -74,6 +74,8 @@ export class OpenAIProvider implements Provider {
   /** The base URL requests go to (`{baseURL}/chat/completions`). */
   readonly baseURL: string;
   readonly #apiKey: string | undefined;
+  /** The variable the key is read from (named in the missing-key error). */
+  readonly #keyVariable: string;
   readonly #organization: string | undefined;
   readonly #options: OpenAIProviderOptions;
   readonly #transport: Transport | undefined;
@@ -88,10 +90,15 @@ export class OpenAIProvider implements Provider {
     checkMs("idleTimeoutMs", options.idleTimeoutMs);
     checkTokens("maxTokens", options.maxTokens);
     this.name = options.name ?? "openai";
-    this.#apiKey = options.apiKey ?? readEnv("OPENAI_API_KEY");
-    this.#organization = options.organization ?? readEnv("OPENAI_ORG_ID");
+    this.#keyVariable = `${envPrefix(this.name, "openai")}_API_KEY`;
+    this.#apiKey = options.apiKey ?? readEnv(this.#keyVariable, options.env);
+    this.#organization =
+      options.organization ??
+      (this.name === "openai" ? readEnv("OPENAI_ORG_ID", options.env) : undefined);
     this.baseURL = trimBaseURL(
-      options.baseURL ?? readEnv("OPENAI_BASE_URL") ?? OPENAI_DEFAULT_BASE_URL,
+      options.baseURL ??
+        readEnv(`${envPrefix(this.name, "openai")}_BASE_URL`, options.env) ??
+        OPENAI_DEFAULT_BASE_URL,
     );
     this.#completionsURL = `${this.baseURL}/chat/completions`;
     this.#options = options;
@@ -113,7 +120,7 @@ export class OpenAIProvider implements Provider {
     const key = this.#apiKey;
     if (key === undefined || key === "") {
       throw new ConfigurationError(
-        `${this.name}: no API key: pass the apiKey option or set OPENAI_API_KEY`,
+        `${this.name}: no API key: pass the apiKey option or set ${this.#keyVariable}`,
         { option: "apiKey" },
       );
     }

@@ -23,8 +23,13 @@ export interface ProviderOptions {
   readonly fetch?: FetchFunction;
   /** Send requests through this transport. Wins over `fetch`. @default the default transport */
   readonly transport?: Transport;
-  /** The provider name in responses, errors and target keys (e.g. "groq" for a compatible endpoint). */
+  /**
+   * The provider name in responses, errors and target keys (e.g. "groq" for a compatible
+   * endpoint). It also names the environment variables read: `GROQ_API_KEY`, `GROQ_BASE_URL`.
+   */
   readonly name?: string;
+  /** Where the key and base-URL variables are read from. @default the process environment */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The default attempt timeout of a provider: 10 minutes, as the official SDKs. */
