@@ -22,6 +22,8 @@ export default defineConfig({
   plugins: [tscDecorators],
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
+    reporters: ["default", ["json", { outputFile: ".tmp/vitest-results.json" }]],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     coverage: {
