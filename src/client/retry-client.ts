@@ -78,10 +78,7 @@ export class RetryClient {
   /** @throws RangeError naming any bad numeric option. */
   constructor(config: ClientConfig = {}) {
     this.config = config;
-    this.#env =
-      config.env ??
-      (globalThis as { process?: { env?: Record<string, string> } }).process?.env ??
-      {};
+    this.#env = config.env ?? processEnv();
     validate(config);
     this.store = config.stateStore ?? new MemoryStateStore();
     this.catalogue =

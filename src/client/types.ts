@@ -7,6 +7,7 @@ import type {
   ChatMessage,
   FinishReason,
   Provider,
+  ProviderStreamEvent,
   RateLimitInfo,
   ResponseFormat,
   Tool,
@@ -161,8 +162,13 @@ export interface ChatResponse {
   readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
-/** Typed events of `client.stream(...).events()`. */
+/**
+ * Typed events of `client.stream(...).events()`: the provider's content events (`text-delta`,
+ * `tool-call-delta`, `tool-call`, `usage`, `warning`) passed through as they arrive, plus what
+ * the client does between attempts, and `finish` with the whole answer.
+ */
 export type StreamEvent =
+  | Exclude<ProviderStreamEvent, { readonly type: "finish" }>
   | {
       readonly type: "attempt-start";
       readonly provider: string;
@@ -171,16 +177,6 @@ export type StreamEvent =
       readonly attempt: number;
       readonly metadata?: Readonly<Record<string, unknown>>;
     }
-  | { readonly type: "text-delta"; readonly text: string }
-  | {
-      readonly type: "tool-call-delta";
-      readonly index: number;
-      readonly id?: string;
-      readonly name?: string;
-      readonly argumentsDelta: string;
-    }
-  | { readonly type: "tool-call"; readonly toolCall: ToolCall }
-  | { readonly type: "usage"; readonly usage: Usage }
   | {
       readonly type: "retry";
       readonly provider: string;
@@ -204,7 +200,6 @@ export type StreamEvent =
       readonly error: unknown;
       readonly discardedText: string;
     }
-  | { readonly type: "warning"; readonly warning: Warning }
   | { readonly type: "finish"; readonly response: ChatResponse };
 
 /** Messages as `complete()` accepts them. */
