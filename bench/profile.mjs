@@ -1,0 +1,81 @@
+// `node bench/profile.mjs [contestant] [--stream] [--concurrency=64] [--requests=N]`
+// Runs one overhead cell under `node --cpu-prof` and prints where the client's CPU goes: self
+// time by function and by file (dist/ files named as their src/ twins). Profiles land in
+// bench/results/profiles/ (not committed). Run `npm run bench -- --quick` once first (it makes
+// bench/.dist).
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { BENCH_DIR, runChild, startSimulatorProcess } from "./lib/proc.mjs";
+import { CHUNKS_PER_ANSWER, LONG_TEXT } from "./suites/overhead.mjs";
+
+const args = process.argv.slice(2);
+const id = args.find((a) => !a.startsWith("--")) ?? "retry-client";
+const stream = args.includes("--stream");
+const opt = (name, d) => Number(args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? d);
+const concurrency = opt("concurrency", 64);
+const requests = opt("requests", stream ? 1500 : 15_000);
+const dir = join(
+  BENCH_DIR,
+  "results/profiles",
+  `${id}-${stream ? "stream" : "plain"}-c${concurrency}`,
+);
+rmSync(dir, { recursive: true, force: true });
+mkdirSync(dir, { recursive: true });
+
+const sim = await startSimulatorProcess({ text: LONG_TEXT, maxLogEntries: 100 });
+let result;
+try {
+  result = await runChild(
+    join(BENCH_DIR, "workers/overhead.mjs"),
+    {
+      id,
+      url: sim.url,
+      dist: join(BENCH_DIR, ".dist"),
+      stream,
+      concurrency,
+      requests,
+      warmup: 200,
+      maxSeconds: 60,
+      expectChunks: CHUNKS_PER_ANSWER,
+      expectChars: 200,
+    },
+    { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`], timeoutMs: 180_000 },
+  );
+} finally {
+  await sim.close();
+}
+console.log(
+  `${id} ${stream ? "streaming" : "non-streaming"} c=${concurrency}: ${result.cpuUsPerRequest.toFixed(0)} µs/request (profiling on)`,
+);
+
+const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
+const profile = JSON.parse(readFileSync(join(dir, file), "utf8"));
+const dt = new Map();
+for (let i = 0; i < profile.samples.length; i++)
+  dt.set(profile.samples[i], (dt.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
+const total = [...dt.values()].reduce((s, x) => s + x, 0);
+const byFn = new Map();
+const byFile = new Map();
+const short = (url) =>
+  url
+    .replace(/^file:\/\//, "")
+    .replace(/.*\/bench\/\.dist\//, "src/")
+    .replace(/\.js$/, ".ts")
+    .replace(/.*\/node_modules\//, "node_modules/");
+for (const node of profile.nodes) {
+  const t = dt.get(node.id) ?? 0;
+  if (t === 0) continue;
+  const cf = node.callFrame;
+  const where = cf.url ? short(cf.url) : `(${cf.functionName || "native"})`;
+  const fn = `${cf.functionName || "(anonymous)"}  ${where}:${cf.lineNumber + 1}`;
+  byFn.set(fn, (byFn.get(fn) ?? 0) + t);
+  byFile.set(where, (byFile.get(where) ?? 0) + t);
+}
+const top = (m, n) =>
+  [...m]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, t]) => `  ${((t / total) * 100).toFixed(1).padStart(5)} %  ${k}`)
+    .join("\n");
+console.log(`\nSelf time by file (top 25):\n${top(byFile, 25)}`);
+console.log(`\nSelf time by function (top 40):\n${top(byFn, 40)}`);

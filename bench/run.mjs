@@ -1,0 +1,132 @@
+// `npm run bench [-- --quick] [-- --suites=overhead,chaos,memory,stores] [-- --only=retry-client,floor-http]`
+// Builds dist/ if it is missing or older than src/, copies it to bench/.dist (so a rebuild by
+// someone else cannot pull it away mid-run), runs the suites, and writes BENCHMARKS.md, the
+// JSON results and the SVG chart.
+import { execSync, spawnSync } from "node:child_process";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { machine, versions } from "./lib/machine.mjs";
+import { BENCH_DIR } from "./lib/proc.mjs";
+import { evaluateTargets, renderMarkdown, renderSvg } from "./lib/report.mjs";
+import { runChaos } from "./suites/chaos.mjs";
+import { runMemory } from "./suites/memory.mjs";
+import { runOverhead } from "./suites/overhead.mjs";
+import { runStores } from "./suites/stores.mjs";
+
+const ROOT = join(BENCH_DIR, "..");
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const pick = (name) =>
+  args
+    .find((a) => a.startsWith(`--${name}=`))
+    ?.split("=")[1]
+    .split(",");
+const suites = pick("suites") ?? ["overhead", "chaos", "memory", "stores"];
+const only = pick("only");
+const log = (line) => console.log(line);
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (p.endsWith(".ts") && !p.endsWith(".test.ts"))
+      newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function ensureBuild() {
+  const entry = join(ROOT, "dist/index.node.js");
+  if (existsSync(entry) && statSync(entry).mtimeMs >= newestMtime(join(ROOT, "src"))) return;
+  log("dist/ is missing or older than src/: npm run build");
+  const r = spawnSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" });
+  if (r.status !== 0) {
+    if (!existsSync(entry) || !existsSync(join(ROOT, "dist/simulator/index.js"))) {
+      console.error("the build failed and dist/ is not usable");
+      process.exit(1);
+    }
+    log(
+      "warning: the build reported an error, but dist/ has the library and the simulator: going on",
+    );
+  }
+}
+
+ensureBuild();
+const dist = join(BENCH_DIR, ".dist");
+rmSync(dist, { recursive: true, force: true });
+cpSync(join(ROOT, "dist"), dist, { recursive: true });
+
+const git = (cmd) => {
+  try {
+    return execSync(`git ${cmd}`, { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
+  } catch {
+    return "unknown";
+  }
+};
+const results = {
+  quick,
+  startedAt: new Date().toISOString(),
+  commit: `${git("rev-parse --short HEAD")}${git("status --porcelain -- src") ? " + uncommitted src/ changes" : ""}`,
+  retryClientVersion: JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version,
+  machine: machine(),
+  versions: versions([
+    "openai",
+    "@anthropic-ai/sdk",
+    "ai",
+    "@ai-sdk/openai",
+    "cockatiel",
+    "p-retry",
+    "ioredis",
+  ]),
+  notes: [],
+};
+const t0 = performance.now();
+const runners = { overhead: runOverhead, chaos: runChaos, memory: runMemory, stores: runStores };
+const run = async (name) => {
+  const t = performance.now();
+  log(`== ${name}${quick ? " (quick)" : ""}`);
+  results[name] = await runners[name]({ quick, dist, log: (l) => log(`[${name}] ${l}`), only });
+  log(`== ${name}: ${((performance.now() - t) / 1000).toFixed(0)} s`);
+};
+if (quick && suites.includes("chaos")) {
+  // Quick mode: the chaos run is mostly waiting (10 requests/s), so memory and stores run beside
+  // it; overhead, which measures CPU, runs alone first.
+  if (suites.includes("overhead")) await run("overhead");
+  const rest = suites.filter((s) => s !== "overhead" && s !== "chaos");
+  await Promise.all([
+    run("chaos"),
+    (async () => {
+      for (const name of rest) await run(name);
+    })(),
+  ]);
+} else {
+  for (const name of suites) await run(name);
+}
+results.finishedAt = new Date().toISOString();
+results.seconds = (performance.now() - t0) / 1000;
+results.targets = evaluateTargets(results);
+
+mkdirSync(join(BENCH_DIR, "results"), { recursive: true });
+writeFileSync(
+  join(BENCH_DIR, "results", quick ? "quick.json" : "latest.json"),
+  `${JSON.stringify(results, null, 2)}\n`,
+);
+if (results.overhead) writeFileSync(join(BENCH_DIR, "results/overhead.svg"), renderSvg(results));
+writeFileSync(join(ROOT, "BENCHMARKS.md"), renderMarkdown(results));
+log(`\nTargets (${results.seconds.toFixed(0)} s):`);
+for (const t of results.targets)
+  log(`  ${t.met ? "met   " : "MISSED"} ${t.name}: ${t.value} (${t.limit})`);
+log("wrote BENCHMARKS.md, bench/results/");
