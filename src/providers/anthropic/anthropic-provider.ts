@@ -1,8 +1,5 @@
-import { ConfigurationError } from "../../errors/errors.js";
-import { getDefaultTransport } from "../../http/default-transport.js";
-import { createFetchTransport } from "../../http/fetch-transport.js";
-import { hasRateLimitInfo, parseRateLimitHeaders } from "../../http/rate-limit.js";
-import { headerValue, type Transport, type TransportHeaders } from "../../http/transport.js";
+import type { ProviderError } from "../../errors/errors.js";
+import type { TransportHeaders } from "../../http/transport.js";
 import type {
   ChatMessage,
   ModelInfo,
@@ -10,17 +7,10 @@ import type {
   ProviderRequestOptions,
   ProviderResponse,
   ProviderStreamEvent,
-  RateLimitInfo,
 } from "../../types.js";
-import { envPrefix, readEnv } from "../shared/env.js";
-import { type HttpCall, requestJson, runSseStream } from "../shared/http-call.js";
-import {
-  checkMs,
-  checkTokens,
-  DEFAULT_TIMEOUT_MS,
-  type ProviderOptions,
-  trimBaseURL,
-} from "../shared/provider-options.js";
+import { requestJson, runSseStream } from "../shared/http-call.js";
+import { type ErrorContext, HttpProvider, responseMeta } from "../shared/http-provider.js";
+import type { ProviderOptions } from "../shared/provider-options.js";
 import { AnthropicStreamDecoder } from "./anthropic-stream-decoder.js";
 import type { AnthropicModelList } from "./anthropic-wire.js";
 import { buildAnthropicRequest } from "./build-anthropic-request.js";
@@ -35,15 +25,6 @@ export const ANTHROPIC_VERSION = "2023-06-01";
 
 /** Options of {@link AnthropicProvider}. */
 export interface AnthropicProviderOptions extends ProviderOptions {}
-
-function requestId(headers: TransportHeaders): string | undefined {
-  return headerValue(headers, "request-id") ?? headerValue(headers, "x-request-id");
-}
-
-function rateLimitOf(headers: TransportHeaders): RateLimitInfo | undefined {
-  const info = parseRateLimitHeaders(headers);
-  return hasRateLimitInfo(info) ? info : undefined;
-}
 
 /**
  * The Anthropic Messages API provider. Translates and transports; it never retries. Supports
@@ -61,89 +42,28 @@ function rateLimitOf(headers: TransportHeaders): RateLimitInfo | undefined {
  *   { model: "claude-sonnet-4-20250514", maxTokens: 256 },
  * );
  */
-export class AnthropicProvider implements Provider {
-  /** The provider name in responses and errors. */
-  readonly name: string;
+export class AnthropicProvider extends HttpProvider implements Provider {
   /** Claude models continue from an assistant prefill. */
   readonly supportsPrefill = true;
-  /** The base URL requests go to (`{baseURL}/v1/messages`). */
-  readonly baseURL: string;
-  readonly #apiKey: string | undefined;
-  /** The variable the key is read from (named in the missing-key error). */
-  readonly #keyVariable: string;
-  readonly #options: AnthropicProviderOptions;
-  readonly #transport: Transport | undefined;
   readonly #messagesURL: string;
 
   /** @throws RangeError for an invalid timeout or token option. */
   constructor(options: AnthropicProviderOptions = {}) {
-    checkMs("timeoutMs", options.timeoutMs);
-    checkMs("connectTimeoutMs", options.connectTimeoutMs);
-    checkMs("firstTokenTimeoutMs", options.firstTokenTimeoutMs);
-    checkMs("idleTimeoutMs", options.idleTimeoutMs);
-    checkTokens("maxTokens", options.maxTokens);
-    this.name = options.name ?? "anthropic";
-    this.#keyVariable = `${envPrefix(this.name, "anthropic")}_API_KEY`;
-    this.#apiKey = options.apiKey ?? readEnv(this.#keyVariable, options.env);
-    this.baseURL = trimBaseURL(
-      options.baseURL ??
-        readEnv(`${envPrefix(this.name, "anthropic")}_BASE_URL`, options.env) ??
-        ANTHROPIC_DEFAULT_BASE_URL,
-    );
+    super(options, "anthropic", ANTHROPIC_DEFAULT_BASE_URL);
     this.#messagesURL = `${this.baseURL}/v1/messages`;
-    this.#options = options;
-    this.#transport =
-      options.transport ?? (options.fetch ? createFetchTransport(options.fetch) : undefined);
   }
 
-  /** Whether an API key is configured (from the option or the environment). */
-  get hasKey(): boolean {
-    return this.#apiKey !== undefined && this.#apiKey !== "";
+  protected authHeaders(apiKey: string): Record<string, string> {
+    return { "x-api-key": apiKey, "anthropic-version": ANTHROPIC_VERSION };
   }
 
-  #headers(json: boolean): Record<string, string> {
-    const key = this.#apiKey;
-    if (key === undefined || key === "") {
-      throw new ConfigurationError(
-        `${this.name}: no API key: pass the apiKey option or set ${this.#keyVariable}`,
-        { option: "apiKey" },
-      );
-    }
-    const headers: Record<string, string> = {
-      "x-api-key": key,
-      "anthropic-version": ANTHROPIC_VERSION,
-      accept: "application/json",
-    };
-    if (json) headers["content-type"] = "application/json";
-    const extra = this.#options.headers;
-    if (extra !== undefined) {
-      for (const name in extra) headers[name.toLowerCase()] = extra[name] as string;
-    }
-    return headers;
-  }
-
-  #call(
-    model: string,
-    body: string | undefined,
-    options: Partial<ProviderRequestOptions>,
-    url: string,
-  ): HttpCall {
-    const secret = this.#apiKey;
-    const provider = this.name;
-    return {
-      transport: this.#transport ?? getDefaultTransport(),
-      provider,
-      model,
-      request:
-        body === undefined
-          ? { method: "GET", url, headers: this.#headers(false) }
-          : { method: "POST", url, headers: this.#headers(true), body },
-      signal: options.signal,
-      timeoutMs: options.timeoutMs ?? this.#options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      connectTimeoutMs: options.connectTimeoutMs ?? this.#options.connectTimeoutMs,
-      toError: (status, text, headers) =>
-        anthropicErrorFromResponse(status, text, headers, { provider, model, secret }),
-    };
+  protected errorFromResponse(
+    status: number,
+    bodyText: string,
+    headers: TransportHeaders,
+    context: ErrorContext,
+  ): ProviderError {
+    return anthropicErrorFromResponse(status, bodyText, headers, context);
   }
 
   /**
@@ -156,16 +76,15 @@ export class AnthropicProvider implements Provider {
   ): Promise<ProviderResponse> {
     const request = buildAnthropicRequest(messages, options, {
       stream: false,
-      defaultMaxTokens: this.#options.maxTokens,
+      defaultMaxTokens: this.options.maxTokens,
     });
     const result = await requestJson(
-      this.#call(options.model, JSON.stringify(request.body), options, this.#messagesURL),
+      this.call(options.model, JSON.stringify(request.body), options, this.#messagesURL),
     );
     return parseAnthropicResponse(result.body, {
       provider: this.name,
       model: options.model,
-      requestId: requestId(result.headers),
-      rateLimit: rateLimitOf(result.headers),
+      ...responseMeta(result.headers),
       trimLeadingWhitespace: request.trimLeadingWhitespace,
     });
   }
@@ -180,31 +99,30 @@ export class AnthropicProvider implements Provider {
     options: ProviderRequestOptions,
   ): AsyncIterable<ProviderStreamEvent> {
     const provider = this.name;
-    const secret = this.#apiKey;
     let trimLeadingWhitespace = false;
     return runSseStream(
       () => {
         const request = buildAnthropicRequest(messages, options, {
           stream: true,
-          defaultMaxTokens: this.#options.maxTokens,
+          defaultMaxTokens: this.options.maxTokens,
         });
         trimLeadingWhitespace = request.trimLeadingWhitespace;
-        return {
-          ...this.#call(options.model, JSON.stringify(request.body), options, this.#messagesURL),
-          firstTokenTimeoutMs: options.firstTokenTimeoutMs ?? this.#options.firstTokenTimeoutMs,
-          idleTimeoutMs: options.idleTimeoutMs ?? this.#options.idleTimeoutMs,
-        };
+        return this.streamCall(
+          options.model,
+          JSON.stringify(request.body),
+          options,
+          this.#messagesURL,
+        );
       },
       (headers) =>
         new AnthropicStreamDecoder(
           {
             provider,
             model: options.model,
-            requestId: requestId(headers),
-            rateLimit: rateLimitOf(headers),
+            ...responseMeta(headers),
             trimLeadingWhitespace,
           },
-          { provider, model: options.model, secret },
+          this.errorContext(options.model),
         ),
     );
   }
@@ -217,7 +135,7 @@ export class AnthropicProvider implements Provider {
       const query =
         after === undefined ? "?limit=1000" : `?limit=1000&after_id=${encodeURIComponent(after)}`;
       const result = await requestJson(
-        this.#call("", undefined, options, `${this.baseURL}/v1/models${query}`),
+        this.call("", undefined, options, `${this.baseURL}/v1/models${query}`),
       );
       const list = (result.body ?? {}) as AnthropicModelList;
       for (const entry of Array.isArray(list.data) ? list.data : []) {
@@ -237,15 +155,5 @@ export class AnthropicProvider implements Provider {
       after = last;
     }
     return models;
-  }
-
-  /** A plain view for logs: never the key. */
-  toJSON(): Record<string, unknown> {
-    return { name: this.name, baseURL: this.baseURL, hasKey: this.hasKey };
-  }
-
-  /** What `util.inspect` shows (never the key). */
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return `AnthropicProvider ${JSON.stringify(this.toJSON())}`;
   }
 }

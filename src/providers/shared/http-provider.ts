@@ -1,0 +1,169 @@
+import { ConfigurationError, type ProviderError } from "../../errors/errors.js";
+import { getDefaultTransport } from "../../http/default-transport.js";
+import { createFetchTransport } from "../../http/fetch-transport.js";
+import { hasRateLimitInfo, parseRateLimitHeaders } from "../../http/rate-limit.js";
+import { headerValue, type Transport, type TransportHeaders } from "../../http/transport.js";
+import type { ProviderRequestOptions, RateLimitInfo } from "../../types.js";
+import { envPrefix, readEnv } from "./env.js";
+import type { HttpCall, StreamCall } from "./http-call.js";
+import {
+  checkMs,
+  checkTokens,
+  DEFAULT_TIMEOUT_MS,
+  type ProviderOptions,
+  trimBaseURL,
+} from "./provider-options.js";
+
+/** Facts every response carries, read from its headers. */
+export interface ResponseMeta {
+  readonly requestId: string | undefined;
+  readonly rateLimit: RateLimitInfo | undefined;
+}
+
+/** The request id (`x-request-id` or `request-id`) and rate-limit facts of a response. */
+export function responseMeta(headers: TransportHeaders): ResponseMeta {
+  const info = parseRateLimitHeaders(headers);
+  return {
+    requestId: headerValue(headers, "x-request-id") ?? headerValue(headers, "request-id"),
+    rateLimit: hasRateLimitInfo(info) ? info : undefined,
+  };
+}
+
+/** What identifies the failing request when a response's error body is mapped. */
+export interface ErrorContext {
+  readonly provider: string;
+  readonly model: string;
+  /** The key, so that an error echoing it can redact it. */
+  readonly secret: string | undefined;
+}
+
+/**
+ * The plumbing the HTTP providers share: options checked once, the key and base URL from the
+ * options or the environment (`<PREFIX>_API_KEY`, `<PREFIX>_BASE_URL`), the transport, headers,
+ * timeouts, and views for logs that never show the key (it lives in a `#private` field that
+ * only this class reads).
+ */
+export abstract class HttpProvider {
+  /** The provider name in responses and errors. */
+  readonly name: string;
+  /** The base URL requests go to. */
+  readonly baseURL: string;
+  protected readonly options: ProviderOptions;
+  readonly #apiKey: string | undefined;
+  readonly #keyVariable: string;
+  readonly #transport: Transport | undefined;
+
+  /** @throws RangeError for an invalid timeout or token option. */
+  protected constructor(
+    options: ProviderOptions,
+    wire: "openai" | "anthropic",
+    defaultBaseURL: string,
+  ) {
+    checkMs("timeoutMs", options.timeoutMs);
+    checkMs("connectTimeoutMs", options.connectTimeoutMs);
+    checkMs("firstTokenTimeoutMs", options.firstTokenTimeoutMs);
+    checkMs("idleTimeoutMs", options.idleTimeoutMs);
+    checkTokens("maxTokens", options.maxTokens);
+    this.name = options.name ?? wire;
+    const prefix = envPrefix(this.name, wire);
+    this.#keyVariable = `${prefix}_API_KEY`;
+    this.#apiKey = options.apiKey ?? readEnv(this.#keyVariable, options.env);
+    this.baseURL = trimBaseURL(
+      options.baseURL ?? readEnv(`${prefix}_BASE_URL`, options.env) ?? defaultBaseURL,
+    );
+    this.options = options;
+    this.#transport =
+      options.transport ?? (options.fetch ? createFetchTransport(options.fetch) : undefined);
+  }
+
+  /** Whether an API key is configured (from the option or the environment). */
+  get hasKey(): boolean {
+    return this.#apiKey !== undefined && this.#apiKey !== "";
+  }
+
+  /** The headers that carry the key (e.g. `authorization`, `x-api-key`) and the wire's own. */
+  protected abstract authHeaders(apiKey: string): Record<string, string>;
+
+  /** Maps a non-2xx response to its typed error. */
+  protected abstract errorFromResponse(
+    status: number,
+    bodyText: string,
+    headers: TransportHeaders,
+    context: ErrorContext,
+  ): ProviderError;
+
+  /** The context decoders need to map in-band errors (and redact the key from them). */
+  protected errorContext(model: string): ErrorContext {
+    return { provider: this.name, model, secret: this.#apiKey };
+  }
+
+  /**
+   * One HTTP call: a `POST` of `body` (JSON text), or a `GET` when `body` is undefined.
+   * @throws ConfigurationError naming the option and the variable when no key is configured.
+   */
+  protected call(
+    model: string,
+    body: string | undefined,
+    options: Partial<ProviderRequestOptions>,
+    url: string,
+  ): HttpCall {
+    const context = this.errorContext(model);
+    return {
+      transport: this.#transport ?? getDefaultTransport(),
+      provider: this.name,
+      model,
+      request:
+        body === undefined
+          ? { method: "GET", url, headers: this.#headers(false) }
+          : { method: "POST", url, headers: this.#headers(true), body },
+      signal: options.signal,
+      timeoutMs: options.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      connectTimeoutMs: options.connectTimeoutMs ?? this.options.connectTimeoutMs,
+      toError: (status, text, headers) => this.errorFromResponse(status, text, headers, context),
+    };
+  }
+
+  /** A streaming call: {@link call} plus the first-token and idle clocks. */
+  protected streamCall(
+    model: string,
+    body: string,
+    options: ProviderRequestOptions,
+    url: string,
+  ): StreamCall {
+    return {
+      ...this.call(model, body, options, url),
+      firstTokenTimeoutMs: options.firstTokenTimeoutMs ?? this.options.firstTokenTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs ?? this.options.idleTimeoutMs,
+    };
+  }
+
+  #headers(json: boolean): Record<string, string> {
+    const key = this.#apiKey;
+    if (key === undefined || key === "") {
+      throw new ConfigurationError(
+        `${this.name}: no API key: pass the apiKey option or set ${this.#keyVariable}`,
+        { option: "apiKey" },
+      );
+    }
+    const headers: Record<string, string> = {
+      ...this.authHeaders(key),
+      accept: "application/json",
+    };
+    if (json) headers["content-type"] = "application/json";
+    const extra = this.options.headers;
+    if (extra !== undefined) {
+      for (const name in extra) headers[name.toLowerCase()] = extra[name] as string;
+    }
+    return headers;
+  }
+
+  /** A plain view for logs: never the key. */
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, baseURL: this.baseURL, hasKey: this.hasKey };
+  }
+
+  /** What `util.inspect` shows (never the key). */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `${this.constructor.name} ${JSON.stringify(this.toJSON())}`;
+  }
+}
