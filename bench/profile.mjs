@@ -1,10 +1,10 @@
 // `node bench/profile.mjs [contestant] [--stream] [--concurrency=64] [--requests=N]`
 // Runs one overhead cell under `node --cpu-prof` and prints where the client's CPU goes: self
 // time by function and by file (dist/ files named as their src/ twins). Profiles land in
-// bench/results/profiles/ (not committed). Run `npm run bench -- --quick` once first (it makes
-// bench/.dist).
+// bench/results/profiles/ (not committed). Builds like `npm run bench` when dist/ is stale.
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { prepareDist } from "./lib/dist.mjs";
 import { BENCH_DIR, runChild, startSimulatorProcess } from "./lib/proc.mjs";
 import { CHUNKS_PER_ANSWER, LONG_TEXT } from "./suites/overhead.mjs";
 
@@ -22,6 +22,7 @@ const dir = join(
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 
+const dist = prepareDist();
 const sim = await startSimulatorProcess({ text: LONG_TEXT, maxLogEntries: 100 });
 let result;
 try {
@@ -30,7 +31,7 @@ try {
     {
       id,
       url: sim.url,
-      dist: join(BENCH_DIR, ".dist"),
+      dist,
       stream,
       concurrency,
       requests,
@@ -39,7 +40,15 @@ try {
       expectChunks: CHUNKS_PER_ANSWER,
       expectChars: 200,
     },
-    { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`], timeoutMs: 180_000 },
+    {
+      // --no-inline: attribute time to the function that spends it, not to its inlining caller.
+      nodeArgs: [
+        "--cpu-prof",
+        `--cpu-prof-dir=${dir}`,
+        ...(args.includes("--no-inline") ? ["--no-turbo-inlining"] : []),
+      ],
+      timeoutMs: 180_000,
+    },
   );
 } finally {
   await sim.close();
@@ -71,11 +80,22 @@ for (const node of profile.nodes) {
   byFn.set(fn, (byFn.get(fn) ?? 0) + t);
   byFile.set(where, (byFile.get(where) ?? 0) + t);
 }
+// Everything the process ran (warm-up and start-up included), spread over the requests it made.
+const perRequest = (t) => t / (requests + 200);
+const busy = total - (byFile.get("((idle))") ?? 0);
+console.log(
+  `busy ${(busy / 1000).toFixed(0)} ms in the profile, ≈ ${perRequest(busy).toFixed(0)} µs per request`,
+);
 const top = (m, n) =>
   [...m]
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)
-    .map(([k, t]) => `  ${((t / total) * 100).toFixed(1).padStart(5)} %  ${k}`)
+    .map(
+      ([k, t]) =>
+        `  ${((t / busy) * 100).toFixed(1).padStart(5)} %  ${perRequest(t).toFixed(1).padStart(6)} µs/req  ${k}`,
+    )
     .join("\n");
-console.log(`\nSelf time by file (top 25):\n${top(byFile, 25)}`);
+console.log(
+  `\nSelf time (share of busy time, µs per request) by file (top 25):\n${top(byFile, 25)}`,
+);
 console.log(`\nSelf time by function (top 40):\n${top(byFn, 40)}`);

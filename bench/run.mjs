@@ -2,19 +2,11 @@
 // Builds dist/ if it is missing or older than src/, copies it to bench/.dist (so a rebuild by
 // someone else cannot pull it away mid-run), runs the suites, and writes BENCHMARKS.md, the
 // JSON results and the SVG chart.
-import { execSync, spawnSync } from "node:child_process";
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { execSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { prepareDist } from "./lib/dist.mjs";
 import { machine, versions } from "./lib/machine.mjs";
 import { BENCH_DIR } from "./lib/proc.mjs";
 import { evaluateTargets, renderMarkdown, renderSvg } from "./lib/report.mjs";
@@ -35,37 +27,7 @@ const suites = pick("suites") ?? ["overhead", "chaos", "memory", "stores"];
 const only = pick("only");
 const log = (line) => console.log(line);
 
-function newestMtime(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else if (p.endsWith(".ts") && !p.endsWith(".test.ts"))
-      newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-function ensureBuild() {
-  const entry = join(ROOT, "dist/index.node.js");
-  if (existsSync(entry) && statSync(entry).mtimeMs >= newestMtime(join(ROOT, "src"))) return;
-  log("dist/ is missing or older than src/: npm run build");
-  const r = spawnSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" });
-  if (r.status !== 0) {
-    if (!existsSync(entry) || !existsSync(join(ROOT, "dist/simulator/index.js"))) {
-      console.error("the build failed and dist/ is not usable");
-      process.exit(1);
-    }
-    log(
-      "warning: the build reported an error, but dist/ has the library and the simulator: going on",
-    );
-  }
-}
-
-ensureBuild();
-const dist = join(BENCH_DIR, ".dist");
-rmSync(dist, { recursive: true, force: true });
-cpSync(join(ROOT, "dist"), dist, { recursive: true });
+const dist = prepareDist(log);
 
 const git = (cmd) => {
   try {

@@ -56,6 +56,9 @@ export async function makeContestant(id, o) {
       return httpFloor({ baseURL, model });
     case "floor-fetch":
       return fetchFloor({ baseURL, model });
+    case "layer-transport":
+    case "layer-provider":
+      return layer(id, baseURL, model, o);
     case "retry-client":
     case "retry-client-fetch":
       return retryClient(id === "retry-client-fetch", baseURL, model, o);
@@ -108,6 +111,66 @@ async function retryClient(useFetch, baseURL, model, o) {
           text += delta;
           chunks++;
           onDelta?.(delta);
+        }
+      }
+      return { text, chunks };
+    },
+  };
+}
+
+/**
+ * retry-client's layers alone, for `bench/layers.mjs`: its default Node transport with the floor's
+ * hand parsing ("layer-transport"), and the OpenAI provider without the client ("layer-provider").
+ */
+async function layer(id, baseURL, model, o) {
+  const lib = await import(`${o.dist}/index.node.js`);
+  if (id === "layer-transport") {
+    const transport = lib.createNodeTransport();
+    const request = (prompt, stream) => ({
+      method: "POST",
+      url: `${baseURL}/chat/completions`,
+      headers: { "content-type": "application/json", authorization: "Bearer sk-bench" },
+      body: JSON.stringify({ model, messages: messages(prompt), stream }),
+    });
+    return {
+      complete: async (prompt) => {
+        const res = await transport.request(request(prompt, false));
+        return JSON.parse(await res.text()).choices[0].message.content;
+      },
+      stream: async (prompt) => {
+        const res = await transport.request(request(prompt, true));
+        let text = "";
+        let chunks = 0;
+        let buffer = "";
+        for await (const chunk of res.stream()) {
+          buffer += chunk;
+          let end = buffer.indexOf("\n\n");
+          while (end >= 0) {
+            const data = buffer.slice(6, end);
+            buffer = buffer.slice(end + 2);
+            end = buffer.indexOf("\n\n");
+            if (data === "[DONE]") continue;
+            const delta = JSON.parse(data).choices[0]?.delta?.content;
+            if (delta) {
+              text += delta;
+              chunks++;
+            }
+          }
+        }
+        return { text, chunks };
+      },
+    };
+  }
+  const provider = new lib.OpenAIProvider({ apiKey: "sk-bench", baseURL });
+  return {
+    complete: async (prompt) => (await provider.complete(messages(prompt), { model })).content,
+    stream: async (prompt) => {
+      let text = "";
+      let chunks = 0;
+      for await (const ev of provider.stream(messages(prompt), { model })) {
+        if (ev.type === "text-delta") {
+          text += ev.text;
+          chunks++;
         }
       }
       return { text, chunks };
