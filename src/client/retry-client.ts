@@ -74,6 +74,7 @@ export class RetryClient {
   readonly #breakers = new Map<string, CircuitBreaker>();
   readonly #listeners = new Set<(event: StreamEvent) => void>();
   readonly #unsubscribe: (() => void) | undefined;
+  #defaultChain: readonly ModelSpec[] | undefined;
 
   /** @throws RangeError naming any bad numeric option. */
   constructor(config: ClientConfig = {}) {
@@ -136,6 +137,21 @@ export class RetryClient {
 
   /** The chain of targets a call with `options` walks, in order. */
   chain(options: Pick<CallOptions, "model" | "provider" | "fallbackModels"> = {}): ModelSpec[] {
+    return [...this.#chainFor(options)];
+  }
+
+  /** The chain, computed once for calls that name no target (keys are read at first use). */
+  #chainFor(
+    options: Pick<CallOptions, "model" | "provider" | "fallbackModels">,
+  ): readonly ModelSpec[] {
+    if (options.model === undefined && options.provider === undefined && !options.fallbackModels) {
+      this.#defaultChain ??= this.#buildChain(options);
+      return this.#defaultChain;
+    }
+    return this.#buildChain(options);
+  }
+
+  #buildChain(options: Pick<CallOptions, "model" | "provider" | "fallbackModels">): ModelSpec[] {
     const first = this.#firstTarget(options);
     if (this.config.fallbackEnabled === false) return [first];
     const rest =
@@ -245,7 +261,7 @@ export class RetryClient {
       this.#engine,
       messages,
       options,
-      this.chain(options),
+      this.#chainFor(options),
       { call: signal, caller: callerSignal },
       deadlineAt,
       emit,

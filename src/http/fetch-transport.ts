@@ -3,6 +3,7 @@ import type {
   TransportHeaders,
   TransportRequest,
   TransportResponse,
+  TransportSignal,
 } from "./transport.js";
 
 /** The subset of the WHATWG `fetch` this transport calls (so a test double or a proxy fits). */
@@ -26,20 +27,29 @@ export function createFetchTransport(fetchFunction?: FetchFunction): Transport {
       }
       const init: RequestInit = { method: request.method, headers: request.headers };
       if (request.body !== undefined) init.body = request.body;
-      if (request.signal !== undefined) init.signal = request.signal;
+      if (request.signal !== undefined) init.signal = toAbortSignal(request.signal);
       const response = await fetchImpl(request.url, init);
       return new FetchTransportResponse(response, request.signal);
     },
   };
 }
 
+/** `fetch` takes a real `AbortSignal`: link one to a lighter transport signal. */
+function toAbortSignal(signal: TransportSignal): AbortSignal {
+  if (signal instanceof AbortSignal) return signal;
+  const controller = new AbortController();
+  if (signal.aborted) controller.abort(signal.reason);
+  else signal.addEventListener("abort", () => controller.abort(signal.reason), { once: true });
+  return controller.signal;
+}
+
 class FetchTransportResponse implements TransportResponse {
   readonly status: number;
   readonly headers: TransportHeaders;
   readonly #response: Response;
-  readonly #signal: AbortSignal | undefined;
+  readonly #signal: TransportSignal | undefined;
 
-  constructor(response: Response, signal: AbortSignal | undefined) {
+  constructor(response: Response, signal: TransportSignal | undefined) {
     this.#response = response;
     this.#signal = signal;
     this.status = response.status;

@@ -5,6 +5,7 @@ import type {
   TransportHeaders,
   TransportRequest,
   TransportResponse,
+  TransportSignal,
 } from "./transport.js";
 
 /** Options of {@link createNodeTransport}. */
@@ -68,7 +69,10 @@ export function createNodeTransport(options: NodeTransportOptions = {}): Transpo
         req.on("error", reject);
         if (signal !== undefined) {
           // Destroying the request also tears down a response already under way.
-          signal.addEventListener("abort", () => req.destroy(abortError(signal)), { once: true });
+          const onAbort = () => req.destroy(abortError(signal));
+          signal.addEventListener("abort", onAbort, { once: true });
+          // A long-lived signal must not collect a listener per request.
+          req.once("close", () => signal.removeEventListener("abort", onAbort));
         }
         req.end(request.body);
       });
@@ -76,7 +80,7 @@ export function createNodeTransport(options: NodeTransportOptions = {}): Transpo
   };
 }
 
-function abortError(signal: AbortSignal): Error {
+function abortError(signal: TransportSignal): Error {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason : new Error("aborted");
 }

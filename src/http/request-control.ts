@@ -1,5 +1,6 @@
 import { RetryClientError, TimeoutError, type TimeoutKind } from "../errors/errors.js";
 import { toConnectionError } from "./network-error.js";
+import type { TransportSignal } from "./transport.js";
 
 type Timer = ReturnType<typeof setTimeout>;
 
@@ -7,6 +8,31 @@ type Timer = ReturnType<typeof setTimeout>;
 export type RequestTimeoutKind = Exclude<TimeoutKind, "deadline" | "idle">;
 
 const GRACE = Symbol("grace");
+
+/** The abort signal a {@link RequestControl} hands its transport: a plain listener list. */
+class RequestSignal implements TransportSignal {
+  aborted = false;
+  reason: unknown;
+  #listeners: Array<() => void> | undefined;
+
+  addEventListener(_type: "abort", listener: () => void): void {
+    (this.#listeners ??= []).push(listener);
+  }
+
+  removeEventListener(_type: "abort", listener: () => void): void {
+    const index = this.#listeners?.indexOf(listener) ?? -1;
+    if (index >= 0) this.#listeners?.splice(index, 1);
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const listeners = this.#listeners;
+    this.#listeners = undefined;
+    for (const listener of listeners ?? []) listener();
+  }
+}
 
 /**
  * The life of one HTTP attempt: links the caller's signal and the timeouts (SPEC §3) to one
@@ -18,8 +44,7 @@ const GRACE = Symbol("grace");
  */
 export class RequestControl {
   /** Pass this to the transport. */
-  readonly signal: AbortSignal;
-  readonly #controller = new AbortController();
+  readonly signal = new RequestSignal();
   readonly #callerSignal: AbortSignal | undefined;
   readonly #provider: string;
   readonly #model: string;
@@ -34,12 +59,11 @@ export class RequestControl {
   #onCallerAbort: (() => void) | undefined;
 
   constructor(callerSignal: AbortSignal | undefined, provider: string, model: string) {
-    this.signal = this.#controller.signal;
     this.#callerSignal = callerSignal;
     this.#provider = provider;
     this.#model = model;
     if (callerSignal !== undefined) {
-      const onAbort = () => this.#controller.abort(callerSignal.reason);
+      const onAbort = () => this.signal.abort(callerSignal.reason);
       this.#onCallerAbort = onAbort;
       callerSignal.addEventListener("abort", onAbort, { once: true });
     }
@@ -113,7 +137,7 @@ export class RequestControl {
   fail(error: unknown): void {
     if (this.#failure !== undefined) return;
     this.#failure = error;
-    this.#controller.abort(error);
+    this.signal.abort(error);
   }
 
   #timeout(kind: TimeoutKind, ms: number): void {

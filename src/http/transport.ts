@@ -14,6 +14,22 @@
  */
 export type TransportHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
 
+/**
+ * What a transport needs of an abort signal. A real `AbortSignal` fits; the providers pass a
+ * lighter one (an `AbortController` per request costs more CPU than the rest of a provider's
+ * work on a request).
+ */
+export interface TransportSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(
+    type: "abort",
+    listener: () => void,
+    options?: { readonly once?: boolean },
+  ): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+}
+
 /** One HTTP request as a transport sees it. */
 export interface TransportRequest {
   readonly method: "GET" | "POST";
@@ -27,7 +43,7 @@ export interface TransportRequest {
    * Aborting it cancels the request, or the body when the headers already arrived: the pending
    * promise or the body iteration rejects (with any error; the caller knows why it aborted).
    */
-  readonly signal?: AbortSignal;
+  readonly signal?: TransportSignal;
 }
 
 /** A response whose headers arrived. Read the body once, with `text()` or `stream()`. */

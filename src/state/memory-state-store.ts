@@ -5,7 +5,11 @@ interface Entry {
   expiresAt: number;
 }
 
-type Window = Map<number, Record<string, number>>;
+/** A sliding window: its live buckets, oldest first, and their running totals. */
+interface Window {
+  readonly buckets: Array<{ readonly index: number; readonly counts: Record<string, number> }>;
+  readonly totals: Record<string, number>;
+}
 
 /** Options for {@link MemoryStateStore}. */
 export interface MemoryStateStoreOptions {
@@ -99,7 +103,7 @@ export class MemoryStateStore implements StateStore {
     return this.addToWindowSync(key, field, amount, windowMs);
   }
 
-  /** Synchronous {@link addToWindow}, for callers on the hot path. */
+  /** Synchronous {@link addToWindow}, for callers on the hot path: O(1) amortised. */
   addToWindowSync(
     key: string,
     field: string,
@@ -109,24 +113,28 @@ export class MemoryStateStore implements StateStore {
     const current = windowBucket(this.#now(), windowMs);
     let window = this.#windows.get(key);
     if (!window) {
-      window = new Map();
+      window = { buckets: [], totals: {} };
       this.#windows.set(key, window);
     }
-    if (amount !== 0) {
-      const bucket = window.get(current) ?? {};
-      bucket[field] = (bucket[field] ?? 0) + amount;
-      window.set(current, bucket);
-    }
-    const totals: Record<string, number> = {};
-    for (const [index, bucket] of window) {
-      if (index <= current - WINDOW_BUCKETS) {
-        window.delete(index);
-        continue;
+    const { buckets, totals } = window;
+    while (buckets.length > 0 && buckets[0]!.index <= current - WINDOW_BUCKETS) {
+      const expired = buckets.shift()!;
+      for (const name in expired.counts) {
+        const left = (totals[name] ?? 0) - (expired.counts[name] ?? 0);
+        if (left === 0) delete totals[name];
+        else totals[name] = left;
       }
-      for (const [name, count] of Object.entries(bucket))
-        totals[name] = (totals[name] ?? 0) + count;
     }
-    return totals;
+    if (amount !== 0) {
+      let bucket = buckets[buckets.length - 1];
+      if (bucket?.index !== current) {
+        bucket = { index: current, counts: {} };
+        buckets.push(bucket);
+      }
+      bucket.counts[field] = (bucket.counts[field] ?? 0) + amount;
+      totals[field] = (totals[field] ?? 0) + amount;
+    }
+    return { ...totals };
   }
 
   async close(): Promise<void> {

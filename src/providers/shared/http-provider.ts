@@ -52,6 +52,8 @@ export abstract class HttpProvider {
   readonly #apiKey: string | undefined;
   readonly #keyVariable: string;
   readonly #transport: Transport | undefined;
+  #jsonHeaders: Readonly<Record<string, string>> | undefined;
+  #getHeaders: Readonly<Record<string, string>> | undefined;
 
   /** @throws RangeError for an invalid timeout or token option. */
   protected constructor(
@@ -137,7 +139,10 @@ export abstract class HttpProvider {
     };
   }
 
-  #headers(json: boolean): Record<string, string> {
+  /** The request headers: built once per kind (with or without a JSON body), then shared. */
+  #headers(json: boolean): Readonly<Record<string, string>> {
+    const cached = json ? this.#jsonHeaders : this.#getHeaders;
+    if (cached !== undefined) return cached;
     const key = this.#apiKey;
     if (key === undefined || key === "") {
       throw new ConfigurationError(
@@ -154,6 +159,9 @@ export abstract class HttpProvider {
     if (extra !== undefined) {
       for (const name in extra) headers[name.toLowerCase()] = extra[name] as string;
     }
+    Object.freeze(headers);
+    if (json) this.#jsonHeaders = headers;
+    else this.#getHeaders = headers;
     return headers;
   }
 
