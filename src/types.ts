@@ -196,6 +196,14 @@ export interface Provider {
     messages: readonly ChatMessage[],
     options: ProviderRequestOptions,
   ): AsyncIterable<ProviderStreamEvent>;
+  /**
+   * Optional: the same events in batches (those of one network read at once). A batch is valid
+   * only until the next `next()`. The client prefers it: one promise per read, not per event.
+   */
+  streamBatches?(
+    messages: readonly ChatMessage[],
+    options: ProviderRequestOptions,
+  ): AsyncIterable<readonly ProviderStreamEvent[]>;
   listModels(options?: { readonly signal?: AbortSignal }): Promise<ModelInfo[]>;
 }
 

@@ -20,6 +20,7 @@ import type {
   Provider,
   ProviderRequestOptions,
   ProviderResponse,
+  ProviderStreamEvent,
   ToolCall,
   Usage,
   Warning,
@@ -298,27 +299,29 @@ export class Call {
     let ttftMs: number | undefined;
     let usage: Usage | undefined;
     try {
-      for await (const event of provider.stream(this.#messages, request)) {
-        switch (event.type) {
-          case "text-delta":
-          case "tool-call-delta":
-            if (ttftMs === undefined) ttftMs = this.#now() - started;
-            if (event.type === "text-delta") this.#shown += event.text;
-            else this.#shownToolCall = true;
-            this.#emit(event);
-            break;
-          case "usage":
-            usage = event.usage;
-            this.#emit(event);
-            break;
-          case "warning":
-            this.#engine.warn(event.warning, this.#emit);
-            break;
-          case "tool-call":
-            this.#emit(event);
-            break;
-          case "finish":
-            return this.#succeed(target, event.response, started, ttftMs);
+      for await (const batch of batchesOf(provider, this.#messages, request)) {
+        for (const event of batch) {
+          switch (event.type) {
+            case "text-delta":
+            case "tool-call-delta":
+              if (ttftMs === undefined) ttftMs = this.#now() - started;
+              if (event.type === "text-delta") this.#shown += event.text;
+              else this.#shownToolCall = true;
+              this.#emit(event);
+              break;
+            case "usage":
+              usage = event.usage;
+              this.#emit(event);
+              break;
+            case "warning":
+              this.#engine.warn(event.warning, this.#emit);
+              break;
+            case "tool-call":
+              this.#emit(event);
+              break;
+            case "finish":
+              return this.#succeed(target, event.response, started, ttftMs);
+          }
         }
       }
       // Providers end with `finish`; a bare end is a truncation.
@@ -544,6 +547,19 @@ export class Call {
       );
     }
   }
+}
+
+/** A provider's stream in batches: its own when it has them, else one event a batch. */
+async function* batchesOf(
+  provider: Provider,
+  messages: readonly ChatMessage[],
+  request: ProviderRequestOptions,
+): AsyncIterable<readonly ProviderStreamEvent[]> {
+  if (provider.streamBatches) {
+    yield* provider.streamBatches(messages, request);
+    return;
+  }
+  for await (const event of provider.stream(messages, request)) yield [event];
 }
 
 function asError(error: unknown): Error {

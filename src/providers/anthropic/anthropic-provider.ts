@@ -8,7 +8,7 @@ import type {
   ProviderResponse,
   ProviderStreamEvent,
 } from "../../types.js";
-import { requestJson, runSseStream } from "../shared/http-call.js";
+import { flattenBatches, requestJson, runSseBatches } from "../shared/http-call.js";
 import { type ErrorContext, HttpProvider, responseMeta } from "../shared/http-provider.js";
 import type { ProviderOptions } from "../shared/provider-options.js";
 import { AnthropicStreamDecoder } from "./anthropic-stream-decoder.js";
@@ -91,16 +91,24 @@ export class AnthropicProvider extends HttpProvider implements Provider {
 
   /**
    * One streaming Messages API call. The last event is `finish` with the whole response.
-   * Failures follow the stream contract of `runSseStream`: typed errors before the first
+   * Failures follow the stream contract of `runSseBatches`: typed errors before the first
    * content delta, `StreamInterruptedError` after it.
    */
   stream(
     messages: readonly ChatMessage[],
     options: ProviderRequestOptions,
   ): AsyncIterable<ProviderStreamEvent> {
+    return flattenBatches(this.streamBatches(messages, options));
+  }
+
+  /** {@link stream} in batches: the events of each network read at once (the client's fast path). */
+  streamBatches(
+    messages: readonly ChatMessage[],
+    options: ProviderRequestOptions,
+  ): AsyncIterable<readonly ProviderStreamEvent[]> {
     const provider = this.name;
     let trimLeadingWhitespace = false;
-    return runSseStream(
+    return runSseBatches(
       () => {
         const request = buildAnthropicRequest(messages, options, {
           stream: true,

@@ -122,12 +122,16 @@ function isContent(event: ProviderStreamEvent): boolean {
  * - a caller's abort rejects with `signal.reason` untouched.
  * Leaving the iteration early cancels the body.
  *
+ * It yields the events in batches: those decoded from one chunk of the body at once (one
+ * promise per network read, not one per event). A batch is valid only until the next `next()`:
+ * handle it synchronously. {@link flattenBatches} gives them one by one.
+ *
  * @param prepare - Builds the call; runs on the first `next()`.
  */
-export async function* runSseStream(
+export async function* runSseBatches(
   prepare: () => StreamCall,
   createDecoder: (headers: TransportHeaders) => StreamDecoder,
-): AsyncGenerator<ProviderStreamEvent, void, undefined> {
+): AsyncGenerator<readonly ProviderStreamEvent[], void, undefined> {
   // Built on the first `next()`, so a bad request (a missing key, an unsupported prefill)
   // fails the iteration like any other stream failure.
   const call = prepare();
@@ -165,21 +169,22 @@ export async function* runSseStream(
       });
       for await (const chunk of response.stream()) {
         sse.feed(chunk);
-        for (let i = 0; i < out.length; i++) {
-          const event = out[i] as ProviderStreamEvent;
-          if (isContent(event)) {
+        if (out.length > 0) {
+          for (let i = 0; i < out.length; i++) {
+            if (!isContent(out[i] as ProviderStreamEvent)) continue;
             if (!started) {
               started = true;
               control.disarm("attempt");
               control.disarm("first-token");
               control.startIdle(call.idleTimeoutMs);
             } else control.touch();
+            break;
           }
-          yield event;
+          yield out;
           // Time the consumer spent before pulling again is not a server stall.
           if (started) control.touch();
+          out.length = 0;
         }
-        out.length = 0;
         if (inBandError !== undefined) throw inBandError;
         // Read on to the end of the body (so a keep-alive socket is reused), but never wait
         // long for a tail that may not come.
@@ -208,7 +213,7 @@ export async function* runSseStream(
     cancel = undefined;
     const out: ProviderStreamEvent[] = [];
     (decoder as StreamDecoder).end(out);
-    yield* out;
+    yield out;
   } finally {
     control.dispose();
     cancel?.();
@@ -220,4 +225,35 @@ function truncated(call: StreamCall): ConnectionError {
     `${call.provider} ${call.model}: the stream ended before its finish reason`,
     { provider: call.provider, model: call.model, code: "ERR_STREAM_TRUNCATED" },
   );
+}
+
+/**
+ * The events of a batched stream one by one (what `Provider.stream()` returns). Events already
+ * decoded are handed out without another trip through the batch source.
+ */
+export function flattenBatches(
+  batches: AsyncIterable<readonly ProviderStreamEvent[]>,
+): AsyncIterable<ProviderStreamEvent> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<ProviderStreamEvent> {
+      const source = batches[Symbol.asyncIterator]();
+      let batch: readonly ProviderStreamEvent[] = [];
+      let index = 0;
+      return {
+        async next(): Promise<IteratorResult<ProviderStreamEvent>> {
+          while (index >= batch.length) {
+            const result = await source.next();
+            if (result.done) return { done: true, value: undefined };
+            batch = result.value;
+            index = 0;
+          }
+          return { done: false, value: batch[index++] as ProviderStreamEvent };
+        },
+        async return(): Promise<IteratorResult<ProviderStreamEvent>> {
+          await source.return?.();
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
 }
