@@ -1,13 +1,17 @@
 /**
  * A fleet sharing state through Redis (SPEC §5, §8): four processes, one breaker. Against a
  * simulator target that is down, the fleet's attempts on it stay near `failureThreshold`, not four
- * times it, and every request is still answered by the fallback.
+ * times it, and every request is still answered by the fallback. And a Redis that dies mid-run
+ * is never the thing that fails a request.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RetryClient } from "../src/client/retry-client.js";
+import { RedisStateStore } from "../src/redis.js";
 import { type Simulator, startSimulator } from "../src/simulator/index.js";
+import type { Warning } from "../src/types.js";
 import { type RedisServer, redisAvailability, startRedis } from "./helpers/redis.js";
 
 const root = resolve(import.meta.dirname, "..");
@@ -99,6 +103,51 @@ describe.runIf(availability.available || availability.mustFail)(
     }, 60_000);
   },
 );
+
+describe.runIf(availability.available || availability.mustFail)("Redis dies mid-run", () => {
+  let redis: RedisServer;
+  let sim: Simulator;
+
+  beforeAll(async () => {
+    if (availability.mustFail) throw new Error(availability.reason);
+    [redis, sim] = await Promise.all([startRedis({ ownServer: true }), startSimulator()]);
+  });
+
+  afterAll(async () => {
+    await sim?.close();
+    await redis?.stop();
+  });
+
+  it("requests keep succeeding on local state, with one warning, and Redis is used again when back", async () => {
+    const warnings: Warning[] = [];
+    const store = new RedisStateStore({ url: redis.url, keyPrefix: `kill:${Date.now()}:` });
+    const client = new RetryClient({
+      env: {},
+      stateStore: store,
+      onWarning: (warning) => warnings.push(warning),
+      providers: { openai: { apiKey: "k", baseURL: sim.openaiBaseURL } },
+      defaultProvider: "openai",
+      defaultModel: "gpt-4o",
+    });
+    const ask = () => client.chat("hi");
+    for (let i = 0; i < 5; i++) expect(await ask()).toContain("simulator");
+    await redis.kill();
+    const slowest = { ms: 0 };
+    for (let i = 0; i < 20; i++) {
+      const started = Date.now();
+      expect(await ask()).toContain("simulator");
+      slowest.ms = Math.max(slowest.ms, Date.now() - started);
+    }
+    // Each store operation is bounded (100 ms); a request makes a few, some in parallel.
+    expect(slowest.ms).toBeLessThan(1000);
+    expect(warnings.filter((w) => w.code === "state-store-unreachable")).toHaveLength(1);
+    await redis.restart();
+    await new Promise((r) => setTimeout(r, 1500)); // the store reconnects in the background
+    for (let i = 0; i < 5; i++) expect(await ask()).toContain("simulator");
+    expect(store.degraded).toBe(false);
+    await store.close();
+  }, 30_000);
+});
 
 describe.skipIf(availability.available || availability.mustFail)("fleet (skipped)", () => {
   it.skip(`needs Redis: ${availability.reason}`, () => {});
