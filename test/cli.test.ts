@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Simulator, startSimulator } from "../src/simulator/index.js";
+import { redisAvailability, startRedis } from "./helpers/redis.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const BIN = join(ROOT, "dist", "cli", "main.js");
@@ -410,6 +411,33 @@ describe("circuits and reset", () => {
 
     expect((await cli(["reset", "not-a-key"], { env })).code).toBe(2);
   });
+
+  it.runIf(redisAvailability().available || redisAvailability().mustFail)(
+    "--state redis://… shares breakers between runs through Redis",
+    async () => {
+      const redis = await startRedis();
+      try {
+        const file = join(home, "trip-redis.json");
+        writeFileSync(file, JSON.stringify(trip));
+        const state = ["--state", redis.url];
+        const args = ["--config", file, "--no-fallback", "-m", "gpt-4o~503", "send", "x"];
+        expect((await cli([...state, ...args])).code).toBe(1);
+        const before = sim.requests().length;
+        const skipped = await cli([...state, "--json", ...args]);
+        expect(JSON.parse(skipped.stdout).error.name).toBe("CircuitOpenError");
+        expect(sim.requests().length).toBe(before);
+        const rows = JSON.parse((await cli([...state, "--json", "circuits"])).stdout).circuits;
+        expect(rows).toMatchObject([{ key: "openai:gpt-4o~503", state: "open" }]);
+        expect((await cli([...state, "reset"])).code).toBe(0);
+        expect(JSON.parse((await cli([...state, "--json", "circuits"])).stdout).circuits).toEqual(
+          [],
+        );
+      } finally {
+        await redis.stop();
+      }
+    },
+    30_000,
+  );
 
   it("--state memory keeps nothing between runs", async () => {
     const stateHome = join(home, "memory-state");
