@@ -10,7 +10,11 @@ import {
   TimeoutError,
 } from "../errors/errors.js";
 import { computeBackoff, definedOnly, type ResolvedBackoff } from "../resilience/backoff.js";
-import type { BreakerPermit, CircuitBreaker } from "../resilience/circuit-breaker.js";
+import type {
+  BreakerPermit,
+  BreakerSnapshot,
+  CircuitBreaker,
+} from "../resilience/circuit-breaker.js";
 import type { RetryBudget } from "../resilience/retry-budget.js";
 import { sleep } from "../resilience/sleep.js";
 import type { StateStore } from "../state/state-store.js";
@@ -136,10 +140,10 @@ export class Call {
     const errors: Error[] = [];
     let last: { target: ModelSpec; error: Error } | undefined;
     while (pending.length > 0) {
-      const index = await this.#nextAvailable(pending);
+      const { index, snapshot } = await this.#nextAvailable(pending);
       const target = pending.splice(index, 1)[0]!;
       if (last) this.#fallback(last.target, target, last.error);
-      const outcome = await this.#runTarget(target, pending.length > 0);
+      const outcome = await this.#runTarget(target, pending.length > 0, snapshot);
       if (!("error" in outcome)) return outcome;
       const { error, decision } = outcome;
       errors.push(error);
@@ -152,23 +156,48 @@ export class Call {
   }
 
   /**
-   * The index of the first pending target that is not cooling down. When all are, waits for the
-   * earliest if that is within `maxRetryAfterMs` and the deadline, else throws its `RateLimitError`.
+   * The first pending target that is not cooling down, with its breaker snapshot. When all are
+   * cooling down, waits for the earliest if that is within `maxRetryAfterMs` and the deadline,
+   * else throws its `RateLimitError`.
+   *
+   * One batch of store reads, issued together (a shared store answers them in one round trip):
+   * every pending target's cooldown and breaker, and the request counted for the retry budget of
+   * the first target — the one chosen on the happy path; it is taken back if that one is skipped.
    */
-  async #nextAvailable(pending: ModelSpec[]): Promise<number> {
+  async #nextAvailable(
+    pending: ModelSpec[],
+  ): Promise<{ index: number; snapshot: BreakerSnapshot | null | undefined }> {
+    const { store, budget } = this.#engine;
+    const keys = pending.map(targetKey);
+    const breakers = keys.map((key) => this.#engine.breaker(key));
+    const reads = keys.map((key) => `cooldown:${key}`);
+    for (const breaker of breakers) if (breaker) reads.push(breaker.stateKey);
     for (;;) {
-      const cooldowns = await this.#engine.store.getMany<Cooldown>(
-        pending.map((t) => `cooldown:${targetKey(t)}`),
-      );
+      const [values] = await Promise.all([
+        store.getMany<Cooldown | BreakerSnapshot>(reads),
+        budget?.recordRequest(keys[0]!),
+      ]);
       const now = this.#now();
       let earliest = -1;
+      let until = Number.POSITIVE_INFINITY;
       for (let i = 0; i < pending.length; i++) {
-        const cooldown = cooldowns[i];
-        if (!cooldown || cooldown.until <= now) return i;
-        if (earliest < 0 || cooldown.until < cooldowns[earliest]!.until) earliest = i;
+        const cooldown = values[i] as Cooldown | undefined;
+        if (!cooldown || cooldown.until <= now) {
+          if (i !== 0 && budget)
+            await Promise.all([budget.unrecordRequest(keys[0]!), budget.recordRequest(keys[i]!)]);
+          const snapshot = breakers[i]
+            ? ((values[pending.length + i] as BreakerSnapshot | undefined) ?? null)
+            : undefined;
+          return { index: i, snapshot };
+        }
+        if (cooldown.until < until) {
+          earliest = i;
+          until = cooldown.until;
+        }
       }
+      await budget?.unrecordRequest(keys[0]!);
       const target = pending[earliest]!;
-      const waitMs = cooldowns[earliest]!.until - now;
+      const waitMs = until - now;
       const rateLimit = new RateLimitError({
         provider: target.provider,
         model: target.model,
@@ -187,6 +216,7 @@ export class Call {
   async #runTarget(
     target: ModelSpec,
     hasOtherTarget: boolean,
+    snapshot: BreakerSnapshot | null | undefined,
   ): Promise<ChatResponse | TargetFailure> {
     const key = targetKey(target);
     const breaker = this.#engine.breaker(key);
@@ -195,10 +225,8 @@ export class Call {
     for (let retry = 0; ; retry++) {
       let permit: BreakerPermit | undefined;
       try {
-        [permit] = await Promise.all([
-          breaker?.acquire(this.#leaseMs()),
-          retry === 0 ? budget?.recordRequest(key) : undefined,
-        ]);
+        // The first attempt uses the snapshot read with the cooldowns; a retry reads it anew.
+        permit = await breaker?.acquire(this.#leaseMs(), retry === 0 ? snapshot : undefined);
       } catch (error) {
         if (!CircuitOpenError.isInstance(error)) throw error;
         this.#record(target, "skipped", error, 0);

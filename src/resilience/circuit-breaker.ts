@@ -196,6 +196,11 @@ export class CircuitBreaker {
     if (options.initialState) void this.#store.set(this.#stateKey, options.initialState);
   }
 
+  /** The store key the breaker's snapshot lives under (for callers that batch their reads). */
+  get stateKey(): string {
+    return this.#stateKey;
+  }
+
   /** The state last seen (an open breaker whose period is over reads "half-open"). */
   get state(): CircuitState {
     return visibleState(this.#last, this.#store.now());
@@ -223,10 +228,17 @@ export class CircuitBreaker {
   /**
    * Asks to make one call. Resolves with a permit, or rejects with `CircuitOpenError` (carrying
    * when a probe may go) without any call being made. `leaseMs` bounds how long a probe may hold
-   * the half-open slot (default `probeLeaseMs`): pass the call's own time bound.
+   * the half-open slot (default `probeLeaseMs`): pass the call's own time bound. `known` is the
+   * snapshot when the caller already read it from the store under {@link stateKey} (`null` when
+   * there was none), saving a read.
    */
-  async acquire(leaseMs = this.options.probeLeaseMs): Promise<BreakerPermit> {
-    const snapshot = await this.snapshot();
+  async acquire(
+    leaseMs = this.options.probeLeaseMs,
+    known?: BreakerSnapshot | undefined | null,
+  ): Promise<BreakerPermit> {
+    let snapshot: BreakerSnapshot;
+    if (known === undefined) snapshot = await this.snapshot();
+    else this.#last = snapshot = known ?? CLOSED;
     if (snapshot.state === "closed") return { probe: false, snapshot };
     const now = this.#store.now();
     if (snapshot.state === "open" && now < snapshot.openUntil) {

@@ -50,6 +50,11 @@ export class RetryBudget {
     await this.#store.addToWindow(this.#key(key), "requests", 1, this.options.windowMs);
   }
 
+  /** Takes back a request counted for `key` that was not made after all. */
+  async unrecordRequest(key: string): Promise<void> {
+    await this.#store.addToWindow(this.#key(key), "requests", -1, this.options.windowMs);
+  }
+
   /**
    * Takes one retry from the budget of `key`; false when the budget is spent. The withdrawal is
    * optimistic (add, then give back if over), so concurrent callers never overdraw it.
