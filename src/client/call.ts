@@ -91,7 +91,9 @@ export class Call {
   readonly #backoff: ResolvedBackoff;
   readonly #policy: MidStreamFailure;
   #totalUsage: Usage = ZERO_USAGE;
-  /** Text already shown to a stream consumer in this answer (for "continue" and errors). */
+  /** Whether text of the current attempt reached the stream consumer. */
+  #shownText = false;
+  /** The text an interrupted attempt had shown (from its `StreamInterruptedError`). */
   #shown = "";
   /** Whether tool-call deltas were shown in this answer (a partial tool call cannot be continued). */
   #shownToolCall = false;
@@ -327,13 +329,16 @@ export class Call {
     let ttftMs: number | undefined;
     let usage: Usage | undefined;
     try {
-      for await (const batch of batchesOf(provider, this.#messages, request)) {
+      const batches = provider.streamBatches
+        ? provider.streamBatches(this.#messages, request)
+        : oneByOne(provider.stream(this.#messages, request));
+      for await (const batch of batches) {
         for (const event of batch) {
           switch (event.type) {
             case "text-delta":
             case "tool-call-delta":
               if (ttftMs === undefined) ttftMs = this.#now() - started;
-              if (event.type === "text-delta") this.#shown += event.text;
+              if (event.type === "text-delta") this.#shownText = true;
               else this.#shownToolCall = true;
               this.#emit(event);
               break;
@@ -354,7 +359,7 @@ export class Call {
       }
       // Providers end with `finish`; a bare end is a truncation.
       throw new StreamInterruptedError("the stream ended without a finish event", {
-        partialText: this.#shown,
+        partialText: "",
         provider: target.provider,
         model: target.model,
       });
@@ -400,12 +405,14 @@ export class Call {
   #midStream(error: StreamInterruptedError, decision: FailureDecision): TargetFailure {
     if (this.#policy === "error") return { error, decision: { ...decision, fallback: false } };
     this.#interruption ??= error;
+    // Providers keep the attempt's text; the client need not copy every delta.
+    this.#shown = error.partialText;
     return { error, decision: { ...decision, fallback: true } };
   }
 
   /** Decides, before a target's first attempt after a mid-stream failure, how it resumes. */
   #resumeOn(target: ModelSpec, provider: Provider): string | undefined {
-    if (!this.#interruption || (this.#shown === "" && !this.#shownToolCall)) return this.#prefill;
+    if (!this.#interruption || (!this.#shownText && !this.#shownToolCall)) return this.#prefill;
     const canContinue =
       this.#policy === "continue" &&
       !this.#shownToolCall &&
@@ -423,6 +430,7 @@ export class Call {
       this.#prefill = undefined;
     }
     this.#shown = "";
+    this.#shownText = false;
     this.#shownToolCall = false;
     return this.#prefill;
   }
@@ -577,17 +585,11 @@ export class Call {
   }
 }
 
-/** A provider's stream in batches: its own when it has them, else one event a batch. */
-async function* batchesOf(
-  provider: Provider,
-  messages: readonly ChatMessage[],
-  request: ProviderRequestOptions,
+/** A provider stream without batches, as batches of one event. */
+async function* oneByOne(
+  events: AsyncIterable<ProviderStreamEvent>,
 ): AsyncIterable<readonly ProviderStreamEvent[]> {
-  if (provider.streamBatches) {
-    yield* provider.streamBatches(messages, request);
-    return;
-  }
-  for await (const event of provider.stream(messages, request)) yield [event];
+  for await (const event of events) yield [event];
 }
 
 function asError(error: unknown): Error {

@@ -42,6 +42,19 @@ describe("ChatStream", () => {
     expect(types).toEqual(["text-delta", "usage"]);
   });
 
+  it("text that arrived while the reader was busy comes as one string", async () => {
+    const stream = scripted([
+      delta("a"),
+      { type: "usage", usage: { inputTokens: 1, outputTokens: 2, totalTokens: 3 } },
+      delta("b"),
+      delta("c"),
+    ]);
+    await stream.response;
+    const texts: string[] = [];
+    for await (const text of stream) texts.push(text);
+    expect(texts).toEqual(["abc"]);
+  });
+
   it("throws the failure after the buffered events", async () => {
     const failure = new Error("boom");
     const stream = scripted([delta("a")], failure);

@@ -48,15 +48,27 @@ export class ChatStream implements AsyncIterable<string> {
 
   /** Every typed event, in order: attempts, text and tool-call deltas, retries, fallbacks, … */
   events(): AsyncIterableIterator<StreamEvent> {
-    return this.#iterate((event) => event);
+    return this.#iterate(() => this.#queue[this.#head++]);
   }
 
-  /** Text deltas. After a `restart` event the text goes on with the new answer. */
+  /**
+   * Text deltas. The text that arrived since the last step comes as one string (one step per
+   * network read, not per token, when the reader keeps up). After a `restart` event the text
+   * goes on with the new answer.
+   */
   [Symbol.asyncIterator](): AsyncIterableIterator<string> {
-    return this.#iterate((event) => (event.type === "text-delta" ? event.text : undefined));
+    return this.#iterate(() => {
+      let text: string | undefined;
+      while (this.#head < this.#queue.length) {
+        const event = this.#queue[this.#head++]!;
+        if (event.type === "text-delta") text = text === undefined ? event.text : text + event.text;
+      }
+      return text;
+    });
   }
 
-  #iterate<T>(pick: (event: StreamEvent) => T | undefined): AsyncIterableIterator<T> {
+  /** An iterator over the queue; `take` consumes from it and returns the next value, if any. */
+  #iterate<T>(take: () => T | undefined): AsyncIterableIterator<T> {
     if (this.#consumed) throw new Error("a stream can be iterated once: use .events() or the text");
     this.#consumed = true;
     const stop = (): IteratorResult<T> => {
@@ -69,8 +81,7 @@ export class ChatStream implements AsyncIterable<string> {
       next: async (): Promise<IteratorResult<T>> => {
         for (;;) {
           while (this.#head < this.#queue.length) {
-            const event = this.#queue[this.#head++]!;
-            const value = pick(event);
+            const value = take();
             if (value !== undefined) return { done: false, value };
           }
           this.#queue.length = 0;

@@ -50,11 +50,12 @@ export function createNodeTransport(options: NodeTransportOptions = {}): Transpo
           reject(signal.reason);
           return;
         }
-        const https = request.url.charCodeAt(4) === 115; // "https:" vs "http:"
+        const target = parsed(request.url);
+        const https = target.protocol === "https:";
         const send = https ? httpsRequest : httpRequest;
         const req = send(
-          request.url,
           {
+            ...target,
             method: request.method,
             headers: request.headers,
             agent: https ? httpsAgent : httpAgent,
@@ -78,6 +79,40 @@ export function createNodeTransport(options: NodeTransportOptions = {}): Transpo
       });
     },
   };
+}
+
+interface Target {
+  readonly protocol: string;
+  readonly hostname: string;
+  readonly port: string;
+  readonly path: string;
+  readonly auth?: string;
+}
+
+const targets = new Map<string, Target>();
+
+/**
+ * A URL in the form `http.request` takes, parsed once: a provider calls the same few URLs over
+ * and over, and parsing one costs about as much as the rest of preparing the request.
+ */
+function parsed(url: string): Target {
+  let target = targets.get(url);
+  if (target === undefined) {
+    const u = new URL(url);
+    target = {
+      protocol: u.protocol,
+      // `[::1]` → `::1`: http.request wants the bare address.
+      hostname: u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname,
+      port: u.port,
+      path: `${u.pathname}${u.search}`,
+      ...(u.username || u.password
+        ? { auth: `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` }
+        : {}),
+    };
+    if (targets.size >= 256) targets.clear();
+    targets.set(url, target);
+  }
+  return target;
 }
 
 function abortError(signal: TransportSignal): Error {
