@@ -198,7 +198,7 @@ export function renderMarkdown(results) {
     lines.push(
       "## 4. State stores",
       "",
-      `retry-client, non-streaming, healthy answers, with each store (defaults otherwise: breaker, retry budget and cooldowns all go through the store). File: \`FileStateStore\` in a temporary directory. Redis: \`RedisStateStore\` on a throwaway \`redis-server\`${redisVersion ? ` ${redisVersion}` : ""} on a free loopback port. Round trips: commands the store's own ioredis client sent per request (none were pipelined); server commands: \`INFO commandstats\` before and after, which also counts the commands run inside the store's Lua scripts.`,
+      `retry-client, non-streaming, healthy answers, with each store (defaults otherwise: breaker, retry budget and cooldowns all go through the store). File: \`FileStateStore\` in a temporary directory. Redis: \`RedisStateStore\` on a throwaway \`redis-server\`${redisVersion ? ` ${redisVersion}` : ""} on a free loopback port. The store's ioredis client is created with auto-pipelining, as \`RedisStateStore\` creates its own. Round trips: writes on that client's socket per request (commands issued together go out in one write); client commands: what it sent, by name; server commands: \`INFO commandstats\` before and after, which also counts the commands run inside the store's Lua scripts.`,
       "",
       "| store | concurrency | CPU µs / request | p50 ms | p99 ms | Redis round trips / request | Redis server commands / request |",
       "|---|--:|--:|--:|--:|--:|--:|",

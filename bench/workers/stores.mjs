@@ -14,6 +14,7 @@ let dir;
 let redis;
 let storeClient;
 const sent = new Map();
+let writes = 0;
 if (o.store === "memory") stateStore = new lib.MemoryStateStore();
 else if (o.store === "file") {
   dir = mkdtempSync(join(tmpdir(), "retry-client-bench-"));
@@ -21,13 +22,21 @@ else if (o.store === "file") {
 } else {
   const { RedisStateStore } = await import(`${o.dist}/redis.js`);
   const { Redis } = await import("ioredis");
-  // Our own ioredis client, so we can count what the store sends: each command not in a
-  // pipeline is one round trip.
-  storeClient = new Redis(o.redisUrl);
+  // Our own ioredis client (configured as the store configures the one it creates: with
+  // auto-pipelining), so we can count what the store sends: commands by name, and round trips as
+  // the writes on the socket (commands issued together go out in one write).
+  storeClient = new Redis(o.redisUrl, { enableAutoPipelining: true });
+  await new Promise((resolve) => storeClient.once("ready", resolve));
   const send = storeClient.sendCommand.bind(storeClient);
   storeClient.sendCommand = (command, stream) => {
     sent.set(command.name, (sent.get(command.name) ?? 0) + 1);
     return send(command, stream);
+  };
+  const socket = storeClient.stream;
+  const write = socket.write.bind(socket);
+  socket.write = (...args) => {
+    writes++;
+    return write(...args);
   };
   stateStore = new RedisStateStore({ client: storeClient, keyPrefix: `bench-${process.pid}:` });
   redis = new Redis(o.redisUrl);
@@ -66,6 +75,7 @@ async function phase(count, latencies) {
 await phase(o.warmup);
 const before = redis ? await commandStats() : undefined;
 sent.clear();
+writes = 0;
 const latencies = [];
 const cpu0 = process.cpuUsage();
 const r = await phase(o.requests, latencies);
@@ -83,7 +93,7 @@ if (redis) {
   }
   commandsPerRequest = Object.values(commands).reduce((s, x) => s + x, 0);
   clientCommands = Object.fromEntries([...sent].map(([name, n]) => [name, n / r.issued]));
-  roundTripsPerRequest = [...sent.values()].reduce((s, x) => s + x, 0) / r.issued;
+  roundTripsPerRequest = writes / r.issued;
 }
 await c.client.close();
 await stateStore.close?.();
