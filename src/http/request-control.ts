@@ -97,7 +97,7 @@ export class RequestControl {
     if (ms === undefined || ms === Number.POSITIVE_INFINITY) return;
     this.#idleMs = ms;
     this.#lastActivity = Date.now();
-    this.#idle = setTimeout(this.#checkIdle, ms);
+    this.#idle = setTimeout(() => this.#checkIdle(), ms);
   }
 
   /** Records content activity for the idle clock. */
@@ -105,14 +105,14 @@ export class RequestControl {
     if (this.#idle !== undefined) this.#lastActivity = Date.now();
   }
 
-  readonly #checkIdle = (): void => {
+  #checkIdle(): void {
     const left = this.#lastActivity + this.#idleMs - Date.now();
-    if (left > 0) this.#idle = setTimeout(this.#checkIdle, left);
+    if (left > 0) this.#idle = setTimeout(() => this.#checkIdle(), left);
     else {
       this.#idle = undefined;
       this.#timeout("idle", this.#idleMs);
     }
-  };
+  }
 
   /**
    * After a stream's finish reason: give the server `ms` to send its tail (usage, `[DONE]`),
