@@ -265,7 +265,12 @@ export class Call {
       if (permit) await breaker?.failure(permit, error);
       const typed = asError(error);
       this.#record(target, "error", typed, this.#now() - started, outcome.ttftMs, outcome.usage);
-      if (decision.cooldown) await this.#coolDown(key, decision.retryAfterMs, retry, previousDelay);
+      // The wait before a retry: what the server asked for, else backoff. A rate limit also
+      // cools the target down for that long, for every call that shares the store.
+      const serverWait = decision.retryAfterMs;
+      const delayMs = serverWait ?? computeBackoff(retry, this.#backoff, previousDelay);
+      previousDelay = delayMs;
+      if (decision.cooldown) await this.#coolDown(key, delayMs);
       if (StreamInterruptedError.isInstance(typed)) return this.#midStream(typed, decision);
       if (this.#prefill !== undefined && isPrefillRejection(typed)) {
         // The target refused to continue our text: replay the answer from scratch, at once.
@@ -276,12 +281,9 @@ export class Call {
       if (!decision.retry || retry >= this.#maxRetries) return { error: typed, decision };
       // This failure opened the breaker: a retry would only be skipped, so fall back now.
       if (breaker?.state === "open") return { error: typed, decision };
-      const serverWait = decision.retryAfterMs;
       if (serverWait !== undefined && serverWait > this.#engine.maxRetryAfterMs) {
         return { error: typed, decision };
       }
-      const delayMs = serverWait ?? computeBackoff(retry, this.#backoff, previousDelay);
-      previousDelay = delayMs;
       if (!this.#fitsDeadline(delayMs)) return { error: typed, decision };
       if (budget && !(await budget.tryAcquireRetry(key))) {
         this.#engine.warn(
@@ -482,13 +484,7 @@ export class Call {
     }
   }
 
-  async #coolDown(
-    key: string,
-    retryAfterMs: number | undefined,
-    retry: number,
-    previousDelay: number | undefined,
-  ): Promise<void> {
-    const waitMs = retryAfterMs ?? computeBackoff(retry, this.#backoff, previousDelay);
+  async #coolDown(key: string, waitMs: number): Promise<void> {
     if (waitMs <= 0) return;
     const cooldown: Cooldown = { until: this.#now() + waitMs, retryAfterMs: waitMs };
     await this.#engine.store.update<Cooldown>(

@@ -16,7 +16,8 @@ class RequestSignal implements TransportSignal {
   #listeners: Array<() => void> | undefined;
 
   addEventListener(_type: "abort", listener: () => void): void {
-    (this.#listeners ??= []).push(listener);
+    if (this.#listeners === undefined) this.#listeners = [listener];
+    else this.#listeners.push(listener);
   }
 
   removeEventListener(_type: "abort", listener: () => void): void {

@@ -39,6 +39,7 @@ const faultArbitrary: fc.Arbitrary<Fault> = fc.oneof(
     { kind: "no-terminator" },
     { kind: "context-length" },
     { kind: "content-filter" },
+    { kind: "rejects-prefill" },
     { kind: "rate-limit", style: "none", waitMs: 0 },
   ),
   fc.record({
@@ -46,7 +47,11 @@ const faultArbitrary: fc.Arbitrary<Fault> = fc.oneof(
     style: fc.constantFrom("seconds" as const, "date" as const, "ms" as const, "reset" as const),
     waitMs: fc.integer({ min: 0, max: 600_000 }),
   }),
-  fc.record({ kind: fc.constant("status" as const), status: fc.integer({ min: 400, max: 599 }) }),
+  // "429" names the rate-limit fault (with Retry-After), so a plain status fault is never 429.
+  fc.record({
+    kind: fc.constant("status" as const),
+    status: fc.integer({ min: 400, max: 599 }).filter((status) => status !== 429),
+  }),
   fc.record({ kind: fc.constant("slow" as const), delayMs: fc.integer({ min: 0, max: 100_000 }) }),
   ...(["sse-error", "cut", "stall", "malformed"] as const).map((kind) =>
     fc.record({ kind: fc.constant(kind), afterTokens: fc.nat(1000) }),
