@@ -138,6 +138,12 @@ describe("the packed package", () => {
     expect(run("node", ["--input-type=module", "-e", script], app).trim()).toBe("loaded");
   }, 120_000);
 
+  it("has types that resolve for ESM consumers (arethetypeswrong, esm-only profile)", () => {
+    const attw = join(root, "node_modules", ".bin", "attw");
+    // An ESM-only package: CommonJS `require` and node10 resolution are out of scope.
+    expect(() => run(attw, [tarball, "--profile", "esm-only"], root)).not.toThrow();
+  });
+
   it("passes publint", () => {
     const out = run(
       join(root, "node_modules", ".bin", "publint"),
