@@ -20,7 +20,12 @@ let worker: string;
 
 /** Node 20 cannot run TypeScript: compile the store's modules to plain ESM for the children. */
 function compileStore(into: string): void {
-  const sources = ["src/state/file-state-store.ts", "src/state/state-store.ts"];
+  const sources = [
+    "src/state/file-state-store.ts",
+    "src/state/state-store.ts",
+    "src/state/warning-listeners.ts",
+    "src/options.ts",
+  ];
   for (const source of sources) {
     const { outputText } = ts.transpileModule(readFileSync(join(root, source), "utf8"), {
       compilerOptions: {

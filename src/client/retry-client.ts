@@ -1,4 +1,5 @@
 import { ConfigurationError, TimeoutError } from "../errors/errors.js";
+import { nonNegativeInteger, nonNegativeNumber, oneOf, optionalTimeout } from "../options.js";
 import { AnthropicProvider } from "../providers/anthropic/anthropic-provider.js";
 import { OpenAIProvider } from "../providers/openai/openai-provider.js";
 import { envPrefix, processEnv, readEnv } from "../providers/shared/env.js";
@@ -14,12 +15,6 @@ import {
   resolveBreakerOptions,
   visibleState,
 } from "../resilience/circuit-breaker.js";
-import {
-  nonNegativeInteger,
-  nonNegativeNumber,
-  oneOf,
-  optionalTimeout,
-} from "../resilience/options.js";
 import { RetryBudget } from "../resilience/retry-budget.js";
 import { MemoryStateStore } from "../state/memory-state-store.js";
 import type { StateStore } from "../state/state-store.js";

@@ -1,4 +1,4 @@
-import { fraction, nonNegativeNumber, oneOf, positiveNumber } from "./options.js";
+import { fraction, nonNegativeNumber, oneOf, positiveNumber } from "../options.js";
 
 /**
  * How randomness spreads the delays of many clients that failed at the same moment.

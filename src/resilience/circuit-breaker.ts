@@ -1,9 +1,9 @@
 import { classify } from "../errors/classify.js";
 import { CircuitOpenError } from "../errors/errors.js";
+import { fraction, positiveInteger, positiveNumber } from "../options.js";
 import { MemoryStateStore } from "../state/memory-state-store.js";
 import type { StateStore } from "../state/state-store.js";
 import { definedOnly } from "./backoff.js";
-import { fraction, positiveInteger, positiveNumber } from "./options.js";
 
 /** The three states of a breaker. */
 export type CircuitState = "closed" | "open" | "half-open";

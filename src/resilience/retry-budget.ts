@@ -1,7 +1,7 @@
+import { nonNegativeNumber, positiveNumber } from "../options.js";
 import { MemoryStateStore } from "../state/memory-state-store.js";
 import type { StateStore } from "../state/state-store.js";
 import { definedOnly } from "./backoff.js";
-import { nonNegativeNumber, positiveNumber } from "./options.js";
 
 /** Retry budget settings (Finagle style). Every field is optional. */
 export interface RetryBudgetOptions {

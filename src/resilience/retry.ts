@@ -1,5 +1,6 @@
 import { classify, isAbortError } from "../errors/classify.js";
 import { TimeoutError } from "../errors/errors.js";
+import { nonNegativeInteger, nonNegativeNumber, optionalTimeout } from "../options.js";
 import {
   type BackoffOptions,
   computeBackoff,
@@ -7,7 +8,6 @@ import {
   type ResolvedBackoff,
   resolveBackoff,
 } from "./backoff.js";
-import { nonNegativeInteger, nonNegativeNumber, optionalTimeout } from "./options.js";
 import { sleep } from "./sleep.js";
 
 /** Options of {@link retry} and {@link withRetry}. Every field is optional. */

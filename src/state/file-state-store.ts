@@ -2,8 +2,10 @@ import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { dirname, join } from "node:path";
+import { nonNegativeNumber } from "../options.js";
 import type { Warning } from "../types.js";
 import { type StateStore, WINDOW_BUCKETS, windowBucket } from "./state-store.js";
+import { WarningListeners } from "./warning-listeners.js";
 
 /** Options for {@link FileStateStore}. */
 export interface FileStateStoreOptions {
@@ -91,7 +93,7 @@ export class FileStateStore implements StateStore {
   readonly #now: () => number;
   readonly #lockTimeoutMs: number;
   readonly #staleLockMs: number;
-  readonly #listeners = new Set<(warning: Warning) => void>();
+  readonly #warnings: WarningListeners;
   #cache: { signature: string; state: State } | undefined;
   /** Where operations go while the file cannot be used at all. */
   #fallback: State | undefined;
@@ -102,9 +104,9 @@ export class FileStateStore implements StateStore {
     this.path = options.path ?? defaultStatePath();
     this.#lockPath = `${this.path}.lock`;
     this.#now = options.now ?? Date.now;
-    this.#lockTimeoutMs = nonNegative("lockTimeoutMs", options.lockTimeoutMs, 10_000);
-    this.#staleLockMs = nonNegative("staleLockMs", options.staleLockMs, 5_000);
-    if (options.onWarning) this.#listeners.add(options.onWarning);
+    this.#lockTimeoutMs = nonNegativeNumber("lockTimeoutMs", options.lockTimeoutMs ?? 10_000);
+    this.#staleLockMs = nonNegativeNumber("staleLockMs", options.staleLockMs ?? 5_000);
+    this.#warnings = new WarningListeners(options.onWarning);
   }
 
   now(): number {
@@ -112,8 +114,7 @@ export class FileStateStore implements StateStore {
   }
 
   onWarning(listener: (warning: Warning) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#warnings.add(listener);
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -244,7 +245,7 @@ export class FileStateStore implements StateStore {
       if (!state) {
         if (this.#warnedCorrupt !== signature) {
           this.#warnedCorrupt = signature;
-          this.#emit({
+          this.#warnings.emit({
             code: "state-file-corrupt",
             message: `state file ${this.path} is corrupted: starting from a fresh state (the bad file is kept as ${this.path}.corrupt)`,
           });
@@ -275,7 +276,7 @@ export class FileStateStore implements StateStore {
       await this.#write(state);
       if (this.#fallback) {
         this.#fallback = undefined;
-        this.#emit({
+        this.#warnings.emit({
           code: "state-file-recovered",
           message: `state file ${this.path} usable again`,
         });
@@ -308,7 +309,7 @@ export class FileStateStore implements StateStore {
     if (this.#fallback) return;
     this.#fallback = emptyState();
     this.#cache = undefined;
-    this.#emit({
+    this.#warnings.emit({
       code: "state-file-unusable",
       message: `state file ${this.path} cannot be used (${describe(error)}): using process memory`,
       cause: error,
@@ -344,7 +345,7 @@ export class FileStateStore implements StateStore {
       }
       if (await this.#breakIfStale()) continue;
       if (Date.now() >= deadline) {
-        this.#emit({
+        this.#warnings.emit({
           code: "state-file-lock-timeout",
           message: `state file lock ${this.#lockPath} still held after ${this.#lockTimeoutMs} ms: writing without it`,
         });
@@ -388,7 +389,7 @@ export class FileStateStore implements StateStore {
     try {
       const moved = await fs.stat(aside, { bigint: true });
       if (moved.ino === ino) {
-        this.#emit({
+        this.#warnings.emit({
           code: "state-file-stale-lock",
           message: `broke the stale lock ${this.#lockPath}`,
         });
@@ -411,26 +412,9 @@ export class FileStateStore implements StateStore {
       // Already gone.
     }
   }
-
-  #emit(warning: Warning): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(warning);
-      } catch {
-        // A listener's failure is not the store's.
-      }
-    }
-  }
 }
 
 // --- pure helpers ----------------------------------------------------------------------------
-
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0)
-    throw new RangeError(`expected a non-negative number for ${name}, got ${value}`);
-  return value;
-}
 
 function live<T>(entry: Entry | undefined, now: number): T | undefined {
   if (!entry || entry.expiresAt <= now) return undefined;

@@ -1,7 +1,9 @@
 import { Redis } from "ioredis";
+import { positiveNumber } from "../options.js";
 import type { Warning } from "../types.js";
 import { MemoryStateStore } from "./memory-state-store.js";
 import { type StateStore, WINDOW_BUCKETS, windowBucket } from "./state-store.js";
+import { WarningListeners } from "./warning-listeners.js";
 
 /** Options for {@link RedisStateStore}. */
 export interface RedisStateStoreOptions {
@@ -183,7 +185,7 @@ export class RedisStateStore implements StateStore {
   readonly #retryIntervalMs: number;
   readonly #now: () => number;
   readonly #local: MemoryStateStore;
-  readonly #listeners = new Set<(warning: Warning) => void>();
+  readonly #warnings: WarningListeners;
   readonly #onError = (error: unknown) => {
     this.#lastError = error;
   };
@@ -205,9 +207,9 @@ export class RedisStateStore implements StateStore {
     this.#now = options.now ?? Date.now;
     this.#local = new MemoryStateStore({ now: this.#now });
     this.#prefix = options.keyPrefix ?? "retry-client:";
-    this.#timeoutMs = positive("commandTimeoutMs", options.commandTimeoutMs, 100);
-    this.#retryIntervalMs = positive("retryIntervalMs", options.retryIntervalMs, 1000);
-    if (options.onWarning) this.#listeners.add(options.onWarning);
+    this.#timeoutMs = positiveNumber("commandTimeoutMs", options.commandTimeoutMs ?? 100);
+    this.#retryIntervalMs = positiveNumber("retryIntervalMs", options.retryIntervalMs ?? 1000);
+    this.#warnings = new WarningListeners(options.onWarning);
     if (options.client) {
       this.#client = options.client;
       this.#ownsClient = false;
@@ -241,8 +243,7 @@ export class RedisStateStore implements StateStore {
   }
 
   onWarning(listener: (warning: Warning) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#warnings.add(listener);
   }
 
   /** The underlying ioredis client (for diagnostics and tests). */
@@ -539,7 +540,7 @@ export class RedisStateStore implements StateStore {
   #unreachable(cause: unknown): void {
     if (this.#degraded) return;
     this.#degraded = true;
-    this.#emit({
+    this.#warnings.emit({
       code: "state-store-unreachable",
       message: `Redis state store unreachable (${describe(cause)}): using local state until it returns`,
       cause,
@@ -548,12 +549,12 @@ export class RedisStateStore implements StateStore {
 
   #recovered(): void {
     this.#degraded = false;
-    this.#emit({
+    this.#warnings.emit({
       code: "state-store-recovered",
       message: "Redis state store reachable again: local changes merged, shared state in use",
     });
     void this.#resync().catch((error: unknown) =>
-      this.#emit({
+      this.#warnings.emit({
         code: "state-store-resync-failed",
         message: `could not push local state to Redis after the outage (${describe(error)})`,
         cause: error,
@@ -621,23 +622,6 @@ export class RedisStateStore implements StateStore {
   #windowKey(key: string): string {
     return `${this.#prefix}w:${key}`;
   }
-
-  #emit(warning: Warning): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(warning);
-      } catch {
-        // A listener's failure is not the store's.
-      }
-    }
-  }
-}
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0)
-    throw new RangeError(`expected a positive number for ${name}, got ${value}`);
-  return value;
 }
 
 /** Redis wants a positive integer for PX. */
