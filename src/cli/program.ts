@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import { Command, CommanderError, Option } from "commander";
 import { chatCommand } from "./commands/chat.js";
 import { circuitsCommand, resetCommand } from "./commands/circuits.js";
@@ -11,7 +12,9 @@ import { CliError, describeError, EXIT, exitCodeOf } from "./exit-codes.js";
 import { Output } from "./output.js";
 import type { GlobalFlags } from "./settings.js";
 
-const VERSION = "0.1.0";
+/** The package's version, from its package.json (two levels up from `dist/cli/`). */
+const VERSION = (createRequire(import.meta.url)("../../package.json") as { version: string })
+  .version;
 
 /** Runs `fn` with a context built from the command's global flags, closing it afterwards. */
 async function withContext(
