@@ -5,6 +5,7 @@
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { FallbackChain } from "../src/client/fallback-chain.js";
 import { RetryClientError } from "../src/errors/errors.js";
+import { MemoryStateStore } from "../src/state/memory-state-store.js";
 import { clientFor, Message, RetryClient, seen, simulator } from "./helpers/client.js";
 
 const sim = await simulator();
@@ -298,5 +299,42 @@ describe("the breaker opening mid-call", () => {
     expect(Date.now() - started).toBeLessThan(1000);
     expect(res.provider).toBe("anthropic");
     expect(seen(sim, "gpt-4o")).toHaveLength(1);
+  });
+});
+
+describe("store warnings", () => {
+  it("reach onWarning and the warning events of the streams in flight", async () => {
+    // A store that reports trouble while a stream is running (as Redis does when it goes away).
+    const listeners = new Set<(w: { code: string; message: string }) => void>();
+    const store = Object.assign(new MemoryStateStore(), {
+      onWarning(listener: (w: { code: string; message: string }) => void) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    });
+    const seenByHook: string[] = [];
+    const slow = await simulator({ tokenDelayMs: 20 });
+    try {
+      const client = clientFor(slow, {
+        stateStore: store,
+        onWarning: (w) => seenByHook.push(w.code),
+      });
+      const stream = client.stream(hi);
+      const codes: string[] = [];
+      let told = false;
+      for await (const event of stream.events()) {
+        if (event.type === "text-delta" && !told) {
+          told = true;
+          for (const l of listeners) l({ code: "state-store-unreachable", message: "gone" });
+        }
+        if (event.type === "warning") codes.push(event.warning.code);
+      }
+      expect(codes).toEqual(["state-store-unreachable"]);
+      expect(seenByHook).toEqual(["state-store-unreachable"]);
+      await client.close();
+      expect(listeners.size).toBe(0);
+    } finally {
+      await slow.close();
+    }
   });
 });
