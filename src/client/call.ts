@@ -128,13 +128,11 @@ export class Call {
     this.#policy = options.midStreamFailure ?? engine.config.midStreamFailure ?? "error";
   }
 
-  /** Runs the call to an answer, or throws the error the rules say to throw. */
-  async run(): Promise<ChatResponse> {
-    try {
-      return await this.#walk();
-    } catch (error) {
+  /** Runs the call to an answer, or rejects with the error the rules say to throw. */
+  run(): Promise<ChatResponse> {
+    return this.#walk().catch((error: unknown) => {
       throw this.#finalError(error);
-    }
+    });
   }
 
   async #walk(): Promise<ChatResponse> {
