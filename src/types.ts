@@ -103,10 +103,8 @@ export interface RateLimitInfo {
   readonly resetOutputTokensMs?: number;
 }
 
-/** Options a provider understands for one request. */
-export interface ProviderRequestOptions {
-  /** The model id to call. */
-  readonly model: string;
+/** What to generate: the sampling and output settings every provider maps to its wire. */
+export interface GenerationOptions {
   readonly maxTokens?: number;
   readonly temperature?: number;
   readonly topP?: number;
@@ -114,8 +112,10 @@ export interface ProviderRequestOptions {
   readonly tools?: readonly Tool[];
   readonly toolChoice?: ToolChoice;
   readonly responseFormat?: ResponseFormat;
-  /** Cancels the request and its body. A caller's abort is rethrown as `signal.reason`. */
-  readonly signal?: AbortSignal;
+}
+
+/** The time bounds of one attempt (SPEC §3), in milliseconds. */
+export interface AttemptTimeouts {
   /** One attempt: a non-streaming call until its body is read; a stream until its first content delta. */
   readonly timeoutMs?: number;
   /** From sending the request to the response headers. */
@@ -124,6 +124,14 @@ export interface ProviderRequestOptions {
   readonly firstTokenTimeoutMs?: number;
   /** Streams: the longest gap between content deltas. */
   readonly idleTimeoutMs?: number;
+}
+
+/** Options a provider understands for one request. */
+export interface ProviderRequestOptions extends GenerationOptions, AttemptTimeouts {
+  /** The model id to call. */
+  readonly model: string;
+  /** Cancels the request and its body. A caller's abort is rethrown as `signal.reason`. */
+  readonly signal?: AbortSignal;
   /**
    * Assistant prefill: the answer so far, which the model continues. Only providers whose
    * models accept it honour it (Anthropic); others throw `BadRequestError`.

@@ -4,15 +4,14 @@ import type { RetryBudgetOptions } from "../resilience/retry-budget.js";
 import type { StateStore } from "../state/state-store.js";
 import type {
   AttemptRecord,
+  AttemptTimeouts,
   ChatMessage,
   FinishReason,
+  GenerationOptions,
   Provider,
   ProviderStreamEvent,
   RateLimitInfo,
-  ResponseFormat,
-  Tool,
   ToolCall,
-  ToolChoice,
   Usage,
   Warning,
 } from "../types.js";
@@ -110,22 +109,12 @@ export interface ClientConfig {
 }
 
 /** Options of one `complete()` / `stream()` / `chat()` call. Every field is optional. */
-export interface CallOptions {
+export interface CallOptions extends GenerationOptions, AttemptTimeouts {
   readonly model?: string;
   readonly provider?: string;
-  readonly maxTokens?: number;
-  readonly temperature?: number;
-  readonly topP?: number;
-  readonly stop?: readonly string[];
-  readonly tools?: readonly Tool[];
-  readonly toolChoice?: ToolChoice;
-  readonly responseFormat?: ResponseFormat;
   /** Cancels the call; its reason is rethrown untouched. */
   readonly signal?: AbortSignal;
-  readonly timeoutMs?: number;
-  readonly connectTimeoutMs?: number;
-  readonly firstTokenTimeoutMs?: number;
-  readonly idleTimeoutMs?: number;
+  /** The whole call, retries, waits and fallbacks included. */
   readonly deadlineMs?: number;
   /** Replaces the configured fallback targets for this call. */
   readonly fallbackModels?: readonly ModelRef[];

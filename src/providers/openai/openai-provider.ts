@@ -9,7 +9,7 @@ import type {
   ProviderStreamEvent,
 } from "../../types.js";
 import { readEnv } from "../shared/env.js";
-import { flattenBatches, requestJson, runSseBatches } from "../shared/http-call.js";
+import { requestJson, runSseBatches } from "../shared/http-call.js";
 import { type ErrorContext, HttpProvider, responseMeta } from "../shared/http-provider.js";
 import type { ProviderOptions } from "../shared/provider-options.js";
 import { buildOpenAIRequest, type MaxTokensField } from "./build-openai-request.js";
@@ -123,15 +123,9 @@ export class OpenAIProvider extends HttpProvider implements Provider {
    * One streaming Chat Completions call (`stream_options.include_usage` on). The last event is
    * `finish` with the whole response. Failures follow the stream contract of `runSseBatches`:
    * typed errors before the first content delta, `StreamInterruptedError` after it.
+   * Yields the events of each network read as one batch; `stream()` (from the base) gives them
+   * one by one.
    */
-  stream(
-    messages: readonly ChatMessage[],
-    options: ProviderRequestOptions,
-  ): AsyncIterable<ProviderStreamEvent> {
-    return flattenBatches(this.streamBatches(messages, options));
-  }
-
-  /** {@link stream} in batches: the events of each network read at once (the client's fast path). */
   streamBatches(
     messages: readonly ChatMessage[],
     options: ProviderRequestOptions,

@@ -3,9 +3,14 @@ import { getDefaultTransport } from "../../http/default-transport.js";
 import { createFetchTransport } from "../../http/fetch-transport.js";
 import { hasRateLimitInfo, parseRateLimitHeaders } from "../../http/rate-limit.js";
 import { headerValue, type Transport, type TransportHeaders } from "../../http/transport.js";
-import type { ProviderRequestOptions, RateLimitInfo } from "../../types.js";
+import type {
+  ChatMessage,
+  ProviderRequestOptions,
+  ProviderStreamEvent,
+  RateLimitInfo,
+} from "../../types.js";
 import { envPrefix, readEnv } from "./env.js";
-import type { HttpCall, StreamCall } from "./http-call.js";
+import { flattenBatches, type HttpCall, type StreamCall } from "./http-call.js";
 import {
   checkMs,
   checkTokens,
@@ -81,6 +86,20 @@ export abstract class HttpProvider {
   /** Whether an API key is configured (from the option or the environment). */
   get hasKey(): boolean {
     return this.#apiKey !== undefined && this.#apiKey !== "";
+  }
+
+  /** One streaming call, its events in batches (one per network read). */
+  abstract streamBatches(
+    messages: readonly ChatMessage[],
+    options: ProviderRequestOptions,
+  ): AsyncIterable<readonly ProviderStreamEvent[]>;
+
+  /** One streaming call, event by event. The last event is `finish` with the whole response. */
+  stream(
+    messages: readonly ChatMessage[],
+    options: ProviderRequestOptions,
+  ): AsyncIterable<ProviderStreamEvent> {
+    return flattenBatches(this.streamBatches(messages, options));
   }
 
   /** The headers that carry the key (e.g. `authorization`, `x-api-key`) and the wire's own. */
