@@ -8,22 +8,20 @@ import {
   RateLimitError,
   ServerError,
 } from "../../errors/errors.js";
-import { parseRateLimitHeaders, retryAfterMsFrom } from "../../http/rate-limit.js";
+import { parseRateLimitHeaders } from "../../http/rate-limit.js";
 import { headerValue, type TransportHeaders } from "../../http/transport.js";
 import type { RateLimitInfo } from "../../types.js";
-import { type ErrorBody, parseErrorBody, readErrorObject } from "../shared/error-body.js";
-import { redactSecrets } from "../shared/redact.js";
+import {
+  type ErrorBody,
+  type ErrorContext,
+  parseErrorBody,
+  providerErrorOptions,
+  readErrorObject,
+} from "../shared/error-body.js";
 import { errorClassForStatus, type ProviderErrorClass } from "../shared/status-error.js";
 
-/** Where the error happened and what to keep out of it. */
-export interface AnthropicErrorContext {
-  readonly provider: string;
-  readonly model: string;
-  /** The API key, removed from any message the server echoes. */
-  readonly secret?: string | undefined;
-  /** The clock for reset and date headers. @default Date.now() */
-  readonly now?: number;
-}
+/** What identifies the failed request (see `ErrorContext`). */
+export type AnthropicErrorContext = ErrorContext;
 
 const CONTEXT_LENGTH =
   /prompt is too long|exceed(s|ed)? (the )?context (limit|window)|context window|too many total text bytes/i;
@@ -65,18 +63,7 @@ function build(
   base: ProviderErrorClass,
 ): ProviderError {
   const cls = refine(status, body, base);
-  return new cls({
-    provider: context.provider,
-    model: context.model,
-    status,
-    type: body.type,
-    code: body.code,
-    requestId,
-    rateLimit,
-    retryAfterMs: retryAfterMsFrom(rateLimit, { useResets: status === 429 }),
-    providerMessage:
-      body.message === undefined ? undefined : redactSecrets(body.message, context.secret),
-  });
+  return new cls(providerErrorOptions(status, body, context, requestId, rateLimit));
 }
 
 /**

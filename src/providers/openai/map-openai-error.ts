@@ -7,11 +7,16 @@ import {
   RateLimitError,
   ServerError,
 } from "../../errors/errors.js";
-import { parseRateLimitHeaders, retryAfterMsFrom } from "../../http/rate-limit.js";
+import { parseRateLimitHeaders } from "../../http/rate-limit.js";
 import { headerValue, type TransportHeaders } from "../../http/transport.js";
 import type { RateLimitInfo } from "../../types.js";
-import { type ErrorBody, parseErrorBody, readErrorObject } from "../shared/error-body.js";
-import { redactSecrets } from "../shared/redact.js";
+import {
+  type ErrorBody,
+  type ErrorContext,
+  parseErrorBody,
+  providerErrorOptions,
+  readErrorObject,
+} from "../shared/error-body.js";
 import { errorClassForStatus, type ProviderErrorClass } from "../shared/status-error.js";
 
 /** Error codes OpenAI and OpenAI-compatible services (Azure) use for a content-policy block. */
@@ -25,15 +30,8 @@ const CONTENT_FILTER_CODES = new Set([
   "responsible_ai_policy_violation",
 ]);
 
-/** Where the error happened and what to keep out of it. */
-export interface OpenAIErrorContext {
-  readonly provider: string;
-  readonly model: string;
-  /** The API key, removed from any message the server echoes. */
-  readonly secret?: string | undefined;
-  /** The clock for date headers. @default Date.now() */
-  readonly now?: number;
-}
+/** What identifies the failed request (see `ErrorContext`). */
+export type OpenAIErrorContext = ErrorContext;
 
 function refine(
   status: number | undefined,
@@ -64,19 +62,7 @@ function build(
   requestId: string | undefined,
   rateLimit: RateLimitInfo | undefined,
 ): ProviderError {
-  const providerMessage =
-    body.message === undefined ? undefined : redactSecrets(body.message, context.secret);
-  const options = {
-    provider: context.provider,
-    model: context.model,
-    status,
-    type: body.type,
-    code: body.code,
-    requestId,
-    rateLimit,
-    retryAfterMs: retryAfterMsFrom(rateLimit, { useResets: status === 429 }),
-    providerMessage,
-  };
+  const options = providerErrorOptions(status, body, context, requestId, rateLimit);
   if (cls === RateLimitError) {
     // "Request too large for gpt-4 ... on tokens per min (TPM): Limit 10000, Requested 24000."
     const requestTooLarge = /request too large/i.test(body.message ?? "");

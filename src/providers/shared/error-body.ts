@@ -1,3 +1,8 @@
+import type { ProviderErrorOptions } from "../../errors/errors.js";
+import { retryAfterMsFrom } from "../../http/rate-limit.js";
+import type { RateLimitInfo } from "../../types.js";
+import { redactSecrets } from "./redact.js";
+
 /** What an error body said, in whichever of the common shapes it came. */
 export interface ErrorBody {
   readonly type?: string;
@@ -55,4 +60,39 @@ function compact(body: Record<string, string | undefined>): ErrorBody {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(body)) if (value !== undefined) out[key] = value;
   return out;
+}
+
+/** What identifies a failed request when its error is built. */
+export interface ErrorContext {
+  readonly provider: string;
+  readonly model: string;
+  /** The API key, removed from any message the server echoes. */
+  readonly secret?: string | undefined;
+  /** The clock for reset and date headers. @default Date.now() */
+  readonly now?: number;
+}
+
+/**
+ * The facts of a provider error, from its status, body and headers: the wait the server asked
+ * for (reset headers count only for a 429) and the server's message with the key redacted.
+ */
+export function providerErrorOptions(
+  status: number | undefined,
+  body: ErrorBody,
+  context: ErrorContext,
+  requestId: string | undefined,
+  rateLimit: RateLimitInfo | undefined,
+): ProviderErrorOptions {
+  return {
+    provider: context.provider,
+    model: context.model,
+    status,
+    type: body.type,
+    code: body.code,
+    requestId,
+    rateLimit,
+    retryAfterMs: retryAfterMsFrom(rateLimit, { useResets: status === 429 }),
+    providerMessage:
+      body.message === undefined ? undefined : redactSecrets(body.message, context.secret),
+  };
 }

@@ -10,6 +10,7 @@ import type {
   RateLimitInfo,
 } from "../../types.js";
 import { envPrefix, readEnv } from "./env.js";
+import type { ErrorContext } from "./error-body.js";
 import { flattenBatches, type HttpCall, type StreamCall } from "./http-call.js";
 import {
   checkMs,
@@ -34,20 +35,14 @@ export function responseMeta(headers: TransportHeaders): ResponseMeta {
   };
 }
 
-/** What identifies the failing request when a response's error body is mapped. */
-export interface ErrorContext {
-  readonly provider: string;
-  readonly model: string;
-  /** The key, so that an error echoing it can redact it. */
-  readonly secret: string | undefined;
-}
-
 /**
  * The plumbing the HTTP providers share: options checked once, the key and base URL from the
  * options or the environment (`<PREFIX>_API_KEY`, `<PREFIX>_BASE_URL`), the transport, headers,
  * timeouts, and views for logs that never show the key (it lives in a `#private` field that
  * only this class reads).
  */
+export type { ErrorContext };
+
 export abstract class HttpProvider {
   /** The provider name in responses and errors. */
   readonly name: string;
