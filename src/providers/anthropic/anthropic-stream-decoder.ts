@@ -109,15 +109,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
       }
       case "content_block_stop": {
         const tool = this.#blocks.get(data.index ?? -1);
-        if (tool !== undefined) {
-          const call = {
-            id: tool.id,
-            name: tool.name,
-            arguments: tool.arguments === "" ? "{}" : tool.arguments,
-          };
-          this.#toolCalls.push(call);
-          out.push({ type: "tool-call", toolCall: call });
-        }
+        if (tool !== undefined) this.#closeTool(tool, out);
         break;
       }
       case "message_delta": {
@@ -169,18 +161,21 @@ export class AnthropicStreamDecoder implements StreamDecoder {
     return this.#hasUsage ? convertAnthropicUsage(this.#usage) : undefined;
   }
 
+  /** A finished tool block becomes a `tool-call` (empty arguments read as `{}`). */
+  #closeTool(tool: ToolBlock, out: ProviderStreamEvent[]): void {
+    const call = {
+      id: tool.id,
+      name: tool.name,
+      arguments: tool.arguments === "" ? "{}" : tool.arguments,
+    };
+    this.#toolCalls.push(call);
+    out.push({ type: "tool-call", toolCall: call });
+  }
+
   end(out: ProviderStreamEvent[]): void {
     // Tool blocks left open by a stream that still had its stop reason: close them.
     for (const [index, tool] of this.#blocks) {
-      if (!this.#toolCalls.some((call) => call.id === tool.id)) {
-        const call = {
-          id: tool.id,
-          name: tool.name,
-          arguments: tool.arguments === "" ? "{}" : tool.arguments,
-        };
-        this.#toolCalls.push(call);
-        out.push({ type: "tool-call", toolCall: call });
-      }
+      if (!this.#toolCalls.some((call) => call.id === tool.id)) this.#closeTool(tool, out);
       this.#blocks.delete(index);
     }
     const raw = this.#rawStopReason;
