@@ -3,11 +3,7 @@ import { nonNegativeInteger, nonNegativeNumber, oneOf, optionalTimeout } from ".
 import { AnthropicProvider } from "../providers/anthropic/anthropic-provider.js";
 import { OpenAIProvider } from "../providers/openai/openai-provider.js";
 import { envPrefix, processEnv, readEnv } from "../providers/shared/env.js";
-import {
-  type BackoffOptions,
-  type ResolvedBackoff,
-  resolveBackoff,
-} from "../resilience/backoff.js";
+import { type ResolvedBackoff, resolveBackoff } from "../resilience/backoff.js";
 import {
   type BreakerSnapshot,
   CircuitBreaker,
@@ -29,6 +25,7 @@ import type {
   ModelRef,
   ModelSpec,
   ProviderSettings,
+  RetryConfig,
   StreamEvent,
 } from "./types.js";
 
@@ -75,14 +72,18 @@ export class RetryClient {
   constructor(config: ClientConfig = {}) {
     this.config = config;
     this.#env = config.env ?? processEnv();
-    validate(config);
+    validateCommon(config);
+    resolveBreakerOptions(config.circuitBreaker);
+    if (config.maxRetryAfterMs !== undefined) {
+      nonNegativeNumber("maxRetryAfterMs", config.maxRetryAfterMs, true);
+    }
     this.store = config.stateStore ?? new MemoryStateStore();
     this.catalogue =
       config.catalogue instanceof ModelCatalogue
         ? config.catalogue
         : new ModelCatalogue().addAll(config.catalogue ?? []);
     const retry = config.retry ?? {};
-    const backoff: ResolvedBackoff = resolveBackoff(retry);
+    const backoff: ResolvedBackoff = resolveRetry(retry);
     const budget =
       config.retryBudget === false ? undefined : new RetryBudget(config.retryBudget, this.store);
     this.#engine = {
@@ -235,7 +236,8 @@ export class RetryClient {
   ): Promise<ChatResponse> {
     // Not an async function: one suspended frame less for every call in flight.
     try {
-      validateCall(options);
+      validateCommon(options);
+      if (options.retry) resolveRetry(options.retry);
       options.signal?.throwIfAborted();
     } catch (error) {
       return Promise.reject(error);
@@ -394,51 +396,24 @@ function definedFields<T extends Record<string, unknown>>(
   return out as { [K in keyof T]?: Exclude<T[K], undefined> };
 }
 
-function validate(config: ClientConfig): void {
-  const retry = config.retry ?? {};
-  resolveBackoff(retry as BackoffOptions);
-  if (retry.maxRetries !== undefined)
-    nonNegativeInteger("retry.maxRetries", retry.maxRetries, true);
-  resolveBreakerOptions(config.circuitBreaker);
-  if (config.retryBudget) new RetryBudget(config.retryBudget);
-  if (config.maxRetryAfterMs !== undefined) {
-    nonNegativeNumber("maxRetryAfterMs", config.maxRetryAfterMs, true);
-  }
-  validateTimeouts(config);
-  if (config.midStreamFailure !== undefined) {
-    oneOf("midStreamFailure", config.midStreamFailure, ["error", "restart", "continue"]);
-  }
-  for (const [i, ref] of (config.fallbackModels ?? []).entries())
-    checkRef(`fallbackModels[${i}]`, ref);
-}
-
-function validateTimeouts(o: {
-  readonly timeoutMs?: number | undefined;
-  readonly connectTimeoutMs?: number | undefined;
-  readonly firstTokenTimeoutMs?: number | undefined;
-  readonly idleTimeoutMs?: number | undefined;
-  readonly deadlineMs?: number | undefined;
-}): void {
+/** What a client's settings and a call's options share, checked the same way for both. */
+function validateCommon(o: ClientConfig | CallOptions): void {
   optionalTimeout("timeoutMs", o.timeoutMs);
   optionalTimeout("connectTimeoutMs", o.connectTimeoutMs);
   optionalTimeout("firstTokenTimeoutMs", o.firstTokenTimeoutMs);
   optionalTimeout("idleTimeoutMs", o.idleTimeoutMs);
   optionalTimeout("deadlineMs", o.deadlineMs);
+  if (o.midStreamFailure !== undefined) {
+    oneOf("midStreamFailure", o.midStreamFailure, ["error", "restart", "continue"]);
+  }
+  for (const [i, ref] of (o.fallbackModels ?? []).entries()) checkRef(`fallbackModels[${i}]`, ref);
 }
 
-function validateCall(options: CallOptions): void {
-  validateTimeouts(options);
-  if (options.retry) {
-    resolveBackoff(options.retry);
-    if (options.retry.maxRetries !== undefined) {
-      nonNegativeInteger("retry.maxRetries", options.retry.maxRetries, true);
-    }
-  }
-  if (options.midStreamFailure !== undefined) {
-    oneOf("midStreamFailure", options.midStreamFailure, ["error", "restart", "continue"]);
-  }
-  for (const [i, ref] of (options.fallbackModels ?? []).entries())
-    checkRef(`fallbackModels[${i}]`, ref);
+/** Validates retry settings; returns their backoff with defaults applied. */
+function resolveRetry(retry: RetryConfig): ResolvedBackoff {
+  if (retry.maxRetries !== undefined)
+    nonNegativeInteger("retry.maxRetries", retry.maxRetries, true);
+  return resolveBackoff(retry);
 }
 
 function checkRef(name: string, ref: ModelRef): void {
