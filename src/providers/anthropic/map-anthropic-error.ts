@@ -9,7 +9,7 @@ import {
   ServerError,
 } from "../../errors/errors.js";
 import { parseRateLimitHeaders } from "../../http/rate-limit.js";
-import { headerValue, type TransportHeaders } from "../../http/transport.js";
+import type { TransportHeaders } from "../../http/transport.js";
 import type { RateLimitInfo } from "../../types.js";
 import {
   type ErrorBody,
@@ -17,6 +17,7 @@ import {
   parseErrorBody,
   providerErrorOptions,
   readErrorObject,
+  requestIdOf,
 } from "../shared/error-body.js";
 import { errorClassForStatus, type ProviderErrorClass } from "../shared/status-error.js";
 
@@ -80,7 +81,7 @@ export function anthropicErrorFromResponse(
 ): ProviderError {
   const body = parseErrorBody(bodyText);
   const rateLimit = parseRateLimitHeaders(headers, context.now);
-  const requestId = headerValue(headers, "request-id") ?? headerValue(headers, "x-request-id");
+  const requestId = requestIdOf(headers);
   return build(status, body, context, requestId, rateLimit, errorClassForStatus(status));
 }
 

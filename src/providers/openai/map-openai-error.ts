@@ -8,7 +8,7 @@ import {
   ServerError,
 } from "../../errors/errors.js";
 import { parseRateLimitHeaders } from "../../http/rate-limit.js";
-import { headerValue, type TransportHeaders } from "../../http/transport.js";
+import type { TransportHeaders } from "../../http/transport.js";
 import type { RateLimitInfo } from "../../types.js";
 import {
   type ErrorBody,
@@ -16,6 +16,7 @@ import {
   parseErrorBody,
   providerErrorOptions,
   readErrorObject,
+  requestIdOf,
 } from "../shared/error-body.js";
 import { errorClassForStatus, type ProviderErrorClass } from "../shared/status-error.js";
 
@@ -86,7 +87,7 @@ export function openAIErrorFromResponse(
 ): ProviderError {
   const body = parseErrorBody(bodyText);
   const rateLimit = parseRateLimitHeaders(headers, context.now);
-  const requestId = headerValue(headers, "x-request-id") ?? headerValue(headers, "request-id");
+  const requestId = requestIdOf(headers);
   return build(
     refine(status, body, errorClassForStatus(status)),
     status,

@@ -1,5 +1,6 @@
 import type { ProviderErrorOptions } from "../../errors/errors.js";
 import { retryAfterMsFrom } from "../../http/rate-limit.js";
+import { headerValue, type TransportHeaders } from "../../http/transport.js";
 import type { RateLimitInfo } from "../../types.js";
 import { redactSecrets } from "./redact.js";
 
@@ -95,4 +96,9 @@ export function providerErrorOptions(
     providerMessage:
       body.message === undefined ? undefined : redactSecrets(body.message, context.secret),
   };
+}
+
+/** The request id a provider sent (`x-request-id` for OpenAI, `request-id` for Anthropic). */
+export function requestIdOf(headers: TransportHeaders): string | undefined {
+  return headerValue(headers, "x-request-id") ?? headerValue(headers, "request-id");
 }

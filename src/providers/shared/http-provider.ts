@@ -2,7 +2,7 @@ import { ConfigurationError, type ProviderError } from "../../errors/errors.js";
 import { getDefaultTransport } from "../../http/default-transport.js";
 import { createFetchTransport } from "../../http/fetch-transport.js";
 import { hasRateLimitInfo, parseRateLimitHeaders } from "../../http/rate-limit.js";
-import { headerValue, type Transport, type TransportHeaders } from "../../http/transport.js";
+import type { Transport, TransportHeaders } from "../../http/transport.js";
 import type {
   ChatMessage,
   ProviderRequestOptions,
@@ -10,7 +10,7 @@ import type {
   RateLimitInfo,
 } from "../../types.js";
 import { envPrefix, readEnv } from "./env.js";
-import type { ErrorContext } from "./error-body.js";
+import { type ErrorContext, requestIdOf } from "./error-body.js";
 import { flattenBatches, type HttpCall, type StreamCall } from "./http-call.js";
 import {
   checkMs,
@@ -30,7 +30,7 @@ export interface ResponseMeta {
 export function responseMeta(headers: TransportHeaders): ResponseMeta {
   const info = parseRateLimitHeaders(headers);
   return {
-    requestId: headerValue(headers, "x-request-id") ?? headerValue(headers, "request-id"),
+    requestId: requestIdOf(headers),
     rateLimit: hasRateLimitInfo(info) ? info : undefined,
   };
 }
