@@ -304,13 +304,15 @@ export class Call {
     target: ModelSpec,
     started: number,
   ): Promise<ChatResponse | { error: unknown; ttftMs: number | undefined; usage?: Usage }> {
-    const index = this.attempts.length;
-    this.#emit({
-      type: "attempt-start",
-      ...target,
-      attempt: index,
-      ...(this.#options.metadata ? { metadata: this.#options.metadata } : {}),
-    });
+    // Events exist only for streams: `complete()` builds none on its hot path.
+    if (this.#streaming) {
+      this.#emit({
+        type: "attempt-start",
+        ...target,
+        attempt: this.attempts.length,
+        ...(this.#options.metadata ? { metadata: this.#options.metadata } : {}),
+      });
+    }
     let provider: Provider;
     try {
       provider = this.#engine.provider(target.provider);
@@ -393,7 +395,7 @@ export class Call {
       ...(response.refusal !== undefined ? { refusal: response.refusal } : {}),
       ...(this.#options.metadata ? { metadata: this.#options.metadata } : {}),
     };
-    this.#emit({ type: "finish", response: result });
+    if (this.#streaming) this.#emit({ type: "finish", response: result });
     return result;
   }
 
