@@ -124,6 +124,11 @@ export interface AttemptTimeouts {
   readonly firstTokenTimeoutMs?: number;
   /** Streams: the longest gap between content deltas. */
   readonly idleTimeoutMs?: number;
+  /**
+   * A connection closed with no response byte after the target stayed silent this long is a
+   * silent target (handled like a timeout with no answer), not a blip. @default 5000
+   */
+  readonly silentTargetMs?: number;
 }
 
 /** Options a provider understands for one request. */

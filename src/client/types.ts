@@ -29,16 +29,39 @@ export type ModelRef = ModelSpec | readonly [provider: string, model: string];
 /** What to do when a stream fails after content reached the caller (SPEC §4). */
 export type MidStreamFailure = "error" | "restart" | "continue";
 
-/** Settings of one provider. */
+/** Settings of one provider. Every field is optional. */
 export interface ProviderSettings {
-  /** Wire format. @default "anthropic" for the provider named anthropic, else "openai" */
-  readonly type?: "openai" | "anthropic";
-  /** @default the `OPENAI_API_KEY` / `ANTHROPIC_API_KEY` environment variable */
-  readonly apiKey?: string;
-  /** @default `OPENAI_BASE_URL` / `ANTHROPIC_BASE_URL`, else the public endpoint */
+  /**
+   * Wire format: `"openai"` (OpenAI and any OpenAI-compatible endpoint), `"anthropic"`, or
+   * `"azure"` (Azure OpenAI: deployment URLs, `api-key` header).
+   * @default "anthropic" for the provider named anthropic, "azure" for the one named azure, else "openai"
+   */
+  readonly type?: "openai" | "anthropic" | "azure";
+  /**
+   * The API key; `null` for an endpoint that needs none (Ollama, vLLM, llama.cpp, LM Studio):
+   * no auth header is sent and no variable is required.
+   * @default the `OPENAI_API_KEY` / `ANTHROPIC_API_KEY` / `AZURE_OPENAI_API_KEY` variable
+   * (`<NAME>_API_KEY` for any other name)
+   */
+  readonly apiKey?: string | null;
+  /**
+   * The base URL (a query string is kept on every request).
+   * @default `OPENAI_BASE_URL` / `ANTHROPIC_BASE_URL`, else the public endpoint
+   */
   readonly baseURL?: string;
+  /** Azure: the resource endpoint, `https://<resource>.openai.azure.com`. @default `AZURE_OPENAI_ENDPOINT` */
+  readonly endpoint?: string;
+  /** Azure: the `api-version` query parameter. @default "2024-10-21" */
+  readonly apiVersion?: string;
+  /** Azure: the deployment to call. @default the call's model name */
+  readonly deployment?: string;
   /** OpenAI organization id. */
   readonly organization?: string;
+  /**
+   * OpenAI wire: forces the body field of the output token limit.
+   * @default by model family: `max_completion_tokens` for o1/o3/o4/gpt-5 (and on api.openai.com), else `max_tokens`
+   */
+  readonly maxTokensField?: "max_tokens" | "max_completion_tokens";
   /** Extra request headers. */
   readonly headers?: Readonly<Record<string, string>>;
   /** This provider's default model (used when it is the default provider or a default fallback). */
@@ -96,6 +119,12 @@ export interface ClientConfig {
   readonly idleTimeoutMs?: number;
   /** The whole call, retries, waits and fallbacks included. @default none */
   readonly deadlineMs?: number;
+  /**
+   * A connection closed with no response byte after the target stayed silent this long is a
+   * silent target: like a timeout with no answer, it falls back at once and is retried only
+   * when no other target is left. A close sooner than this is a blip, retried. @default 5000
+   */
+  readonly silentTargetMs?: number;
   /** @default "error" */
   readonly midStreamFailure?: MidStreamFailure;
   /** Where breaker state, cooldowns and budgets live. @default a new MemoryStateStore */

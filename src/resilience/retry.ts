@@ -21,8 +21,13 @@ export interface RetryOptions extends BackoffOptions {
   /** Cancels the attempts and any pending wait; its reason is rethrown untouched. */
   readonly signal?: AbortSignal;
   /**
-   * Overrides the classification: true retries, false gives up, undefined keeps the default
-   * (retry anything except client errors such as 400/401/404 and a caller's abort).
+   * Overrides the classification: true retries, false gives up, undefined keeps the default.
+   * By default any error is retried except: this package's errors the failure table does not
+   * retry; an error whose `status` / `statusCode` / `response.status` is a client error (400,
+   * 401, 404…; 408, 409 and 429 are retried); `TypeError`, `RangeError`, `SyntaxError` and
+   * `ReferenceError` (programming errors — unless a network code such as `ECONNRESET` is in
+   * their cause chain, as with `fetch failed`); a caller's abort. A `retry-after-ms` /
+   * `retry-after` header on the error (`headers`, or `response.headers`) is the wait.
    */
   readonly shouldRetry?: (error: unknown, attempt: number) => boolean | undefined;
   /** Called before each wait: the number of the retry about to run (1-based), the error, the wait. */
@@ -100,7 +105,11 @@ async function runRetry<T>(
         if (callerSignal?.aborted) throw callerSignal.reason;
         if (deadline?.signal.aborted) throw deadline.signal.reason;
         if (isAbortError(error, signal)) throw error;
-        const decision = classify(error, { signal, hasOtherTarget: false });
+        const decision = classify(error, {
+          signal,
+          hasOtherTarget: false,
+          foreignErrors: "by-shape",
+        });
         const wanted = options.shouldRetry?.(error, attempt) ?? decision.retry;
         if (!wanted || attempt >= maxRetries) throw error;
         const serverWait = decision.retryAfterMs;
