@@ -149,7 +149,7 @@ export const anthropicWire: Wire = {
     };
   },
 
-  completion(plan, context) {
+  completion(plan, context, quirks = {}) {
     const content = plan.toolCall
       ? [
           {
@@ -166,13 +166,13 @@ export const anthropicWire: Wire = {
       role: "assistant",
       model: context.model,
       content,
-      stop_reason: stopReason(plan),
+      stop_reason: quirks.noFinishReason ? null : stopReason(plan),
       stop_sequence: null,
       usage: usage(plan, plan.outputTokens),
     });
   },
 
-  streamFrames(plan, context) {
+  streamFrames(plan, context, _includeUsage, quirks = {}) {
     const frames: Frame[] = [];
     const push = (event: string, data: unknown, content = false, terminator = false) =>
       frames.push({ text: sseEvent(event, JSON.stringify(data)), content, terminator });
@@ -217,7 +217,7 @@ export const anthropicWire: Wire = {
     push("content_block_stop", { type: "content_block_stop", index: 0 });
     push("message_delta", {
       type: "message_delta",
-      delta: { stop_reason: stopReason(plan), stop_sequence: null },
+      delta: { stop_reason: quirks.noFinishReason ? null : stopReason(plan), stop_sequence: null },
       usage: { output_tokens: plan.outputTokens },
     });
     push("message_stop", { type: "message_stop" }, false, true);

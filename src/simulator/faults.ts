@@ -36,7 +36,11 @@ export type Fault =
   | { readonly kind: "context-length" }
   /** A 400 for a request that ends with an assistant prefill (as Claude 4.6 models answer); healthy otherwise. */
   | { readonly kind: "rejects-prefill" }
-  | { readonly kind: "content-filter" };
+  | { readonly kind: "content-filter" }
+  /** A healthy answer with no finish reason (OpenAI `finish_reason: null` to the end, then `[DONE]`). */
+  | { readonly kind: "no-finish-reason" }
+  /** A healthy answer whose every tool-call fragment repeats the call's id and name. */
+  | { readonly kind: "repeat-tool-ids" };
 
 /** A fault plus when it applies (the window modifiers of the model-name grammar). */
 export interface FaultDirective {
@@ -61,7 +65,7 @@ const FAULT_NAMES =
   "ok, 429, 429-retry-after-<d>, 429-retry-after-date-<d>, 429-retry-after-ms-<d>, " +
   "429-reset-<d>, 429-bare, quota, too-large, <4xx/5xx status>, overloaded, sse-error[-after-<n>], " +
   "reset, hang, slow-<d>, cut-after-<n>, stall-after-<n>, malformed[-after-<n>], no-terminator, " +
-  "context-length, content-filter, rejects-prefill, down-<d>";
+  "context-length, content-filter, rejects-prefill, no-finish-reason, repeat-tool-ids, down-<d>";
 
 function bad(text: string, why: string): ConfigurationError {
   return new ConfigurationError(
@@ -142,6 +146,10 @@ export function parseFault(text: string): Fault {
       return { kind: "content-filter" };
     case "rejects-prefill":
       return { kind: "rejects-prefill" };
+    case "no-finish-reason":
+      return { kind: "no-finish-reason" };
+    case "repeat-tool-ids":
+      return { kind: "repeat-tool-ids" };
   }
   for (const [pattern, build] of PATTERNS) {
     const match = pattern.exec(t);
@@ -168,6 +176,8 @@ export function faultName(fault: Fault): string {
     case "context-length":
     case "content-filter":
     case "rejects-prefill":
+    case "no-finish-reason":
+    case "repeat-tool-ids":
       return fault.kind;
     case "rate-limit": {
       const d = formatDuration(fault.waitMs);

@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { ConfigurationError } from "../errors/index.js";
 import { type AnswerPlan, DEFAULT_TEXT, planAnswer } from "./answer.js";
 import { anthropicWire } from "./anthropic-wire.js";
+import { azureWire } from "./azure-wire.js";
 import { type Fault, parseModelName } from "./faults.js";
 import { openaiWire } from "./openai-wire.js";
 import {
@@ -34,6 +35,11 @@ export interface SimulatorOptions {
   readonly now?: () => number;
   /** Oldest log entries are dropped past this many. @default 10000 */
   readonly maxLogEntries?: number;
+  /**
+   * Accept requests without any key, as Ollama, vLLM or LM Studio do (a key that is sent is
+   * still checked). @default false
+   */
+  readonly keyless?: boolean;
 }
 
 /** How a request ended, as the simulator saw it. */
@@ -88,6 +94,10 @@ export interface SimulatorRequest {
   readonly durationMs: number | undefined;
   /** The parsed JSON request body (undefined for GETs or a body that is not JSON). */
   readonly body: unknown;
+  /** The query string sent (without `?`), if any. */
+  readonly query: string | undefined;
+  /** Which header carried a key (`authorization`, `x-api-key`, `api-key`); undefined for none. Never the key. */
+  readonly auth: "authorization" | "x-api-key" | "api-key" | undefined;
 }
 
 /** A running simulator. */
@@ -115,6 +125,7 @@ type MutableEntry = { -readonly [K in keyof SimulatorRequest]: SimulatorRequest[
 
 const DEFAULT_MODEL: Readonly<Record<WireName, string>> = {
   openai: "gpt-4o-mini",
+  azure: "gpt-4o-mini",
   anthropic: "claude-sonnet-4-20250514",
 };
 
@@ -386,6 +397,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       compiled,
     );
     const fault = choice.fault;
+    const quirks = {
+      noFinishReason: fault.kind === "no-finish-reason",
+      repeatToolIds: fault.kind === "repeat-tool-ids",
+    };
     if (fault.kind !== "ok") {
       entry.fault = choice.name;
       entry.faultSource = choice.source;
@@ -421,14 +436,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         entry,
         wire,
         context,
-        wire.streamFrames(plan, context, chat.includeUsage),
+        wire.streamFrames(plan, context, chat.includeUsage, quirks),
         fault,
       );
     if (fault.kind === "slow") {
       await sleep(fault.delayMs);
       if (res.destroyed || closed) return;
     }
-    const text = wire.completion(plan, context);
+    const text = wire.completion(plan, context, quirks);
     if (fault.kind === "cut" || fault.kind === "stall") {
       const bytes = Buffer.from(text);
       res.writeHead(200, {
@@ -493,17 +508,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (path.startsWith("/__simulator/")) return control(req, res, path, raw);
 
     const headers = req.headers;
+    const query = q < 0 ? undefined : rawUrl.slice(q + 1);
+    const azurePath = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/.exec(path);
+    const isAzure = azurePath !== null || path === "/openai/models";
     const looksAnthropic =
       headers["x-api-key"] !== undefined || headers["anthropic-version"] !== undefined;
     const isChatOpenAI = path === "/v1/chat/completions" || path === "/chat/completions";
     const isChatAnthropic = path === "/v1/messages";
-    const wire = isChatAnthropic
-      ? anthropicWire
-      : isChatOpenAI
-        ? openaiWire
-        : looksAnthropic
-          ? anthropicWire
-          : openaiWire;
+    const wire = isAzure
+      ? azureWire
+      : isChatAnthropic
+        ? anthropicWire
+        : isChatOpenAI
+          ? openaiWire
+          : looksAnthropic
+            ? anthropicWire
+            : openaiWire;
     let body: unknown;
     let bodyError = false;
     if (raw !== "") {
@@ -513,6 +533,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         bodyError = true;
       }
     }
+    // Azure names the model by its deployment, in the path.
+    if (azurePath && typeof body === "object" && body !== null && !Array.isArray(body)) {
+      body = { ...body, model: decodeURIComponent(azurePath[1]!) };
+    }
+    const auth =
+      headers.authorization !== undefined
+        ? "authorization"
+        : headers["x-api-key"] !== undefined
+          ? "x-api-key"
+          : headers["api-key"] !== undefined
+            ? "api-key"
+            : undefined;
     const entry = record({
       time: now(),
       method: req.method ?? "GET",
@@ -528,6 +560,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       deltasSent: 0,
       durationMs: undefined,
       body,
+      query,
+      auth,
     });
     res.on("close", () => {
       if (entry.outcome === "pending" && !res.writableFinished) finish(entry, "client-closed");
@@ -539,12 +573,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       serial: serial + 1,
     };
 
-    // Authentication: any non-empty key works; one starting with "invalid" is refused.
+    // Authentication: any non-empty key works; one starting with "invalid" is refused. A
+    // keyless simulator (Ollama-like) also accepts none.
     const bearer = /^Bearer\s+(.*)$/i.exec(headers.authorization ?? "")?.[1]?.trim();
     const key =
-      wire.name === "anthropic" ? ((headers["x-api-key"] as string | undefined) ?? bearer) : bearer;
-    if (!key) return sendReply(res, entry, wire.error({ kind: "missing-key" }, context));
-    if (key.startsWith("invalid"))
+      wire.name === "azure"
+        ? (headers["api-key"] as string | undefined)
+        : wire.name === "anthropic"
+          ? ((headers["x-api-key"] as string | undefined) ?? bearer)
+          : bearer;
+    if (!key && !options.keyless)
+      return sendReply(res, entry, wire.error({ kind: "missing-key" }, context));
+    if (key?.startsWith("invalid"))
       return sendReply(res, entry, wire.error({ kind: "invalid-key", key }, context));
     if (wire.name === "anthropic" && headers["anthropic-version"] === undefined)
       return sendReply(
@@ -555,6 +595,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           context,
         ),
       );
+    if (isAzure && !/(?:^|&)api-version=[^&]+/.test(query ?? ""))
+      return sendReply(
+        res,
+        entry,
+        wire.error({ kind: "unknown-route", method: req.method ?? "GET", path }, context),
+      );
+    if (isAzure && req.method === "GET") {
+      return sendReply(res, entry, {
+        status: 200,
+        headers: wire.successHeaders(context, false),
+        body: wire.listModels(context, []),
+      });
+    }
 
     if (req.method === "GET" && (path === "/v1/models" || path === "/models")) {
       const extra = compiled ? [...compiled.models.keys()].filter((m) => m !== "*") : [];
@@ -572,7 +625,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         body: wire.retrieveModel(decodeURIComponent(modelPath[1]!), context),
       });
     }
-    if (req.method === "POST" && (isChatOpenAI || isChatAnthropic)) {
+    if (req.method === "POST" && (isChatOpenAI || isChatAnthropic || azurePath)) {
       if (bodyError) {
         const rejected = wire.parseChat(null);
         const message = "error" in rejected ? rejected.error : "invalid JSON";
