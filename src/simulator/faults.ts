@@ -12,7 +12,12 @@ export type RetryAfterStyle =
   /** Only the provider's reset headers (`x-ratelimit-reset-*`, `anthropic-ratelimit-*-reset`). */
   | "reset"
   /** No header at all. */
-  | "none";
+  | "none"
+  /**
+   * No `retry-after`: the rate-limit headers show the token limit ran out (requests remain,
+   * fewer tokens remain than the request needs) and reset in the wait.
+   */
+  | "tokens";
 
 /**
  * One misbehaviour, parsed. `kind: "ok"` is a healthy answer. Token counts (`afterTokens`)
@@ -28,6 +33,8 @@ export type Fault =
   | { readonly kind: "sse-error"; readonly afterTokens: number }
   | { readonly kind: "reset" }
   | { readonly kind: "hang" }
+  /** Accepts the request, stays silent for `afterMs`, then closes the connection without a byte. */
+  | { readonly kind: "silent-close"; readonly afterMs: number }
   | { readonly kind: "slow"; readonly delayMs: number }
   | { readonly kind: "cut"; readonly afterTokens: number }
   | { readonly kind: "stall"; readonly afterTokens: number }
@@ -63,8 +70,8 @@ const DEFAULT_AFTER_TOKENS = 2;
 
 const FAULT_NAMES =
   "ok, 429, 429-retry-after-<d>, 429-retry-after-date-<d>, 429-retry-after-ms-<d>, " +
-  "429-reset-<d>, 429-bare, quota, too-large, <4xx/5xx status>, overloaded, sse-error[-after-<n>], " +
-  "reset, hang, slow-<d>, cut-after-<n>, stall-after-<n>, malformed[-after-<n>], no-terminator, " +
+  "429-reset-<d>, 429-tokens-<d>, 429-bare, quota, too-large, <4xx/5xx status>, overloaded, sse-error[-after-<n>], " +
+  "reset, hang, close-after-<d>, slow-<d>, cut-after-<n>, stall-after-<n>, malformed[-after-<n>], no-terminator, " +
   "context-length, content-filter, rejects-prefill, no-finish-reason, repeat-tool-ids, down-<d>";
 
 function bad(text: string, why: string): ConfigurationError {
@@ -101,6 +108,11 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, (arg: string, whole: string) => 
     (a, w) => ({ kind: "rate-limit", style: "seconds", waitMs: duration(a, w) }),
   ],
   [/^429-reset-(.+)$/, (a, w) => ({ kind: "rate-limit", style: "reset", waitMs: duration(a, w) })],
+  [
+    /^429-tokens-(.+)$/,
+    (a, w) => ({ kind: "rate-limit", style: "tokens", waitMs: duration(a, w) }),
+  ],
+  [/^close-after-(.+)$/, (a, w) => ({ kind: "silent-close", afterMs: duration(a, w) })],
   [/^sse-error-after-(.+)$/, (a, w) => ({ kind: "sse-error", afterTokens: count(a, w) })],
   [/^slow-(.+)$/, (a, w) => ({ kind: "slow", delayMs: duration(a, w) })],
   [/^cut-after-(.+)$/, (a, w) => ({ kind: "cut", afterTokens: count(a, w) })],
@@ -185,6 +197,7 @@ export function faultName(fault: Fault): string {
       if (fault.style === "seconds") return `429-retry-after-${d}`;
       if (fault.style === "date") return `429-retry-after-date-${d}`;
       if (fault.style === "ms") return `429-retry-after-ms-${d}`;
+      if (fault.style === "tokens") return `429-tokens-${d}`;
       return `429-reset-${d}`;
     }
     case "status":
@@ -193,6 +206,8 @@ export function faultName(fault: Fault): string {
       return fault.afterTokens === 0 ? "sse-error" : `sse-error-after-${fault.afterTokens}`;
     case "slow":
       return `slow-${formatDuration(fault.delayMs)}`;
+    case "silent-close":
+      return `close-after-${formatDuration(fault.afterMs)}`;
     case "cut":
       return `cut-after-${fault.afterTokens}`;
     case "stall":

@@ -267,6 +267,21 @@ export const openaiWire: Wire = {
               "rate_limit_exceeded",
             ),
           );
+        if (error.style === "tokens") {
+          const headers = rateLimitHeaders(499, 120);
+          headers["x-ratelimit-remaining-tokens"] = "120";
+          headers["x-ratelimit-reset-tokens"] = formatGoDuration(wait);
+          return json(
+            429,
+            errorBody(
+              `Rate limit reached for ${model} in organization ${ORG} on tokens per min (TPM): Limit 30000, Used 29880, Requested 1200. Please try again in ${formatGoDuration(wait)}. Visit https://platform.openai.com/account/rate-limits to learn more.`,
+              "tokens",
+              null,
+              "rate_limit_exceeded",
+            ),
+            headers,
+          );
+        }
         const headers = rateLimitHeaders(0, wait);
         if (error.style === "seconds") headers["retry-after"] = String(Math.ceil(wait / 1000));
         if (error.style === "date") headers["retry-after"] = httpDateCeil(context.nowMs + wait);

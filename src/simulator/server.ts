@@ -417,6 +417,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       case "hang":
         entry.outcome = "no-response";
         return;
+      case "silent-close":
+        await sleep(fault.afterMs);
+        if (!res.destroyed && !closed) req.socket.destroy();
+        return finish(entry, "reset");
       case "rate-limit":
       case "quota":
       case "too-large":

@@ -39,6 +39,7 @@ export type WireError =
           | "ok"
           | "reset"
           | "hang"
+          | "silent-close"
           | "slow"
           | "cut"
           | "stall"

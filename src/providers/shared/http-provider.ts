@@ -152,7 +152,16 @@ export abstract class HttpProvider {
     options: Partial<ProviderRequestOptions>,
     url: string,
   ): HttpCall {
-    const context = this.errorContext(model);
+    const base = this.errorContext(model);
+    // What the request needs from a token limit: its text / 4 plus its output limit.
+    const context =
+      body === undefined
+        ? base
+        : {
+            ...base,
+            tokensNeeded:
+              Math.ceil(body.length / 4) + (options.maxTokens ?? this.options.maxTokens ?? 0),
+          };
     return {
       transport: this.#transport ?? getDefaultTransport(),
       provider: this.name,
