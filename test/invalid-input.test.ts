@@ -17,7 +17,13 @@ afterAll(() => sim.close());
 const valid = fc.constantFrom<unknown>(
   { role: "system", content: "Be brief." },
   { role: "user", content: "hi" },
-  { role: "user", content: [{ type: "text", text: "look" }, { type: "image", url: "https://x/y.png" }] },
+  {
+    role: "user",
+    content: [
+      { type: "text", text: "look" },
+      { type: "image", url: "https://x/y.png" },
+    ],
+  },
   { role: "assistant", content: "ok" },
   { role: "developer", content: "Be kind." },
 );
@@ -36,7 +42,9 @@ const notString = fc.oneof(
 const badMessage: fc.Arbitrary<unknown> = fc.oneof(
   fc.oneof(fc.constant(null), fc.integer(), fc.string(), fc.constant([])),
   fc.record({
-    role: fc.string().filter((r) => !["system", "developer", "user", "assistant", "tool"].includes(r)),
+    role: fc
+      .string()
+      .filter((r) => !["system", "developer", "user", "assistant", "tool"].includes(r)),
     content: fc.string(),
   }),
   fc.record({ role: fc.constantFrom("system", "user", "developer"), content: notString }),
@@ -80,7 +88,9 @@ function circular() {
 /** Malformed call options (with valid messages). */
 const badOptions: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
   fc.record({ model: fc.oneof(fc.constant(""), fc.integer(), fc.constant(null)) }),
-  fc.record({ maxTokens: fc.oneof(fc.constant(0), fc.constant(-1), fc.constant(1.5), fc.string()) }),
+  fc.record({
+    maxTokens: fc.oneof(fc.constant(0), fc.constant(-1), fc.constant(1.5), fc.string()),
+  }),
   fc.record({ temperature: fc.oneof(fc.constant(-0.1), fc.constant(Number.NaN), fc.string()) }),
   fc.record({ stop: fc.oneof(fc.string(), fc.constant([1])) }),
   fc.record({ tools: fc.constant([{ name: "t", parameters: circular() }]) }),

@@ -13,13 +13,13 @@ import { sleep } from "./sleep.js";
 /** Options of {@link retry} and {@link withRetry}. Every field is optional. */
 export interface RetryOptions extends BackoffOptions {
   /** Retries after the first attempt. @default 5 */
-  readonly maxRetries?: number;
+  readonly maxRetries?: number | undefined;
   /** Longest server-requested wait (`retryAfterMs` on the error) we sleep; longer ones fail at once. @default 60000 */
-  readonly maxRetryAfterMs?: number;
+  readonly maxRetryAfterMs?: number | undefined;
   /** One bound for every attempt and wait together; nothing sleeps past it. @default none */
-  readonly deadlineMs?: number;
+  readonly deadlineMs?: number | undefined;
   /** Cancels the attempts and any pending wait; its reason is rethrown untouched. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /**
    * Overrides the classification: true retries, false gives up, undefined keeps the default.
    * By default any error is retried except: this package's errors the failure table does not
@@ -31,9 +31,9 @@ export interface RetryOptions extends BackoffOptions {
    */
   readonly shouldRetry?: (error: unknown, attempt: number) => boolean | undefined;
   /** Called before each wait: the number of the retry about to run (1-based), the error, the wait. */
-  readonly onRetry?: (attempt: number, error: unknown, delayMs: number) => void;
+  readonly onRetry?: ((attempt: number, error: unknown, delayMs: number) => void) | undefined;
   /** The clock, injectable for tests. @default Date.now */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
 }
 
 /** What the function given to {@link retry} receives. */

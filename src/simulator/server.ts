@@ -20,26 +20,26 @@ import type { Frame, Wire, WireContext, WireError, WireName } from "./wire.js";
 /** Options of {@link startSimulator}. Every field is optional. */
 export interface SimulatorOptions {
   /** TCP port; 0 picks a free one. @default 0 */
-  readonly port?: number;
+  readonly port?: number | undefined;
   /** @default "127.0.0.1" */
-  readonly host?: string;
+  readonly host?: string | undefined;
   /** A scenario script, or the name of a built-in one (`healthy`, `flaky`, `outage`, `chaos`, `demo`). */
-  readonly scenario?: Scenario | string;
+  readonly scenario?: Scenario | string | undefined;
   /** Seed of chaos and `rate` draws; overrides the scenario's. @default the scenario's seed, else 1 */
-  readonly seed?: number;
+  readonly seed?: number | undefined;
   /** Answer text; overrides the scenario's. @default a short fixed sentence */
-  readonly text?: string;
+  readonly text?: string | undefined;
   /** Pause between streamed content deltas, in ms. @default 0 */
-  readonly tokenDelayMs?: number;
+  readonly tokenDelayMs?: number | undefined;
   /** The clock (epoch ms) used for scenario timelines, `created` fields and reset headers. @default Date.now */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
   /** Oldest log entries are dropped past this many. @default 10000 */
-  readonly maxLogEntries?: number;
+  readonly maxLogEntries?: number | undefined;
   /**
    * Accept requests without any key, as Ollama, vLLM or LM Studio do (a key that is sent is
    * still checked). @default false
    */
-  readonly keyless?: boolean;
+  readonly keyless?: boolean | undefined;
 }
 
 /** How a request ended, as the simulator saw it. */
