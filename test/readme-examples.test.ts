@@ -22,7 +22,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const work = join(root, ".tmp", "readme-examples");
 
 /** The ```ts blocks of a Markdown text, with the line each starts at and its HTML-comment hints. */
-export function tsBlocks(
+function tsBlocks(
   markdown: string,
 ): Array<{ line: number; code: string; prelude: string; skip: boolean }> {
   const blocks: Array<{ line: number; code: string; prelude: string; skip: boolean }> = [];
