@@ -6,7 +6,7 @@
  * Conventions for README authors:
  * - each block is its own module; top-level `await` is fine;
  * - a block without `import` lines gets `import { … } from "retry-client"` of the common names;
- * - free variables a fragment uses (`apiKey`, `baseURL`, `log`, `messages`, …) are declared in
+ * - free variables a fragment uses (`apiKey`, `baseURL`, `log`, `messages`, `client`, …) are declared in
  *   the ambient prelude below; a block can declare more in an HTML comment right above it:
  *   `<!-- ts-prelude: declare const tools: Tool[]; -->`;
  * - a block that is not meant to compile (pseudo-code) says so right above it: `<!-- ts-skip -->`.
@@ -55,6 +55,7 @@ declare const log: { warn(...args: unknown[]): void; info(...args: unknown[]): v
 declare const messages: import("retry-client").ChatMessage[];
 declare const msgs: import("retry-client").ChatMessage[];
 declare const url: string;
+declare const client: import("retry-client").RetryClient;
 `;
 
 describe("README examples", () => {
