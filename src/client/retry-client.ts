@@ -29,6 +29,7 @@ import type { ChatMessage, Provider, Warning } from "../types.js";
 import { Call, type CallEngine, endpointDigest, targetKey } from "./call.js";
 import { DEFAULT_MODELS, ModelCatalogue, providerOf } from "./catalogue.js";
 import { ChatStream } from "./chat-stream.js";
+import { type CallContext, Instruments } from "./instrumentation.js";
 import type {
   CallOptions,
   ChatResponse,
@@ -81,6 +82,7 @@ export class RetryClient {
   readonly #listeners = new Set<(event: StreamEvent) => void>();
   /** Per provider name: the base URL its state keys name (undefined on the default endpoint). */
   readonly #endpoints = new Map<string, string | undefined>();
+  readonly #instruments: Instruments | undefined;
   readonly #unsubscribe: (() => void) | undefined;
   #defaultChain: readonly ModelSpec[] | undefined;
 
@@ -97,6 +99,7 @@ export class RetryClient {
     for (const [name, settings] of Object.entries(config.providers ?? {})) {
       if (settings !== undefined && !isProvider(settings)) validateSettings(name, settings);
     }
+    checkInstrumentation(config.instrumentation);
     resolveBreakerOptions(config.circuitBreaker);
     if (config.maxRetryAfterMs !== undefined) {
       nonNegativeNumber("maxRetryAfterMs", config.maxRetryAfterMs, true);
@@ -110,6 +113,13 @@ export class RetryClient {
     const backoff: ResolvedBackoff = resolveRetry(retry);
     const budget =
       config.retryBudget === false ? undefined : new RetryBudget(config.retryBudget, this.store);
+    this.#instruments = Instruments.from(config, (cause, call) =>
+      this.#warn(
+        { code: "hook-threw", message: "a callback threw; ignored", cause },
+        undefined,
+        call,
+      ),
+    );
     this.#engine = {
       provider: (name) => this.provider(name),
       breaker: (key) => this.#breaker(key),
@@ -120,7 +130,8 @@ export class RetryClient {
       backoff,
       maxRetries: retry.maxRetries ?? 5,
       maxRetryAfterMs: config.maxRetryAfterMs ?? 60_000,
-      warn: (warning, emit) => this.#warn(warning, emit),
+      instruments: this.#instruments,
+      warn: (warning, emit, call) => this.#warn(warning, emit, call),
       keyOf: (target) => targetKey(target, this.#endpointOf(target.provider)),
     };
     this.#unsubscribe = this.store.onWarning?.((warning) => {
@@ -483,19 +494,25 @@ export class RetryClient {
       breaker = new CircuitBreaker(key, {
         ...this.config.circuitBreaker,
         store: this.store,
-        ...definedFields({ onStateChange: this.config.onCircuitStateChange }),
+        ...definedFields({ onStateChange: this.#onBreakerChange }),
       });
       this.#breakers.set(key, breaker);
     }
     return breaker;
   }
 
-  #warn(warning: Warning, emit?: (event: StreamEvent) => void): void {
-    try {
-      this.config.onWarning?.(warning);
-    } catch {
-      // A warning hook must never fail a request.
-    }
+  /** Transitions outside any call (`resetCircuits()`); a call reports its own. */
+  get #onBreakerChange():
+    | ((key: string, from: CircuitState, to: CircuitState) => void)
+    | undefined {
+    const instruments = this.#instruments;
+    if (!instruments) return undefined;
+    return (key, from, to) =>
+      instruments.emit("onBreakerTransition", { call: undefined, key, from, to });
+  }
+
+  #warn(warning: Warning, emit?: (event: StreamEvent) => void, call?: CallContext): void {
+    this.#instruments?.warning({ call, warning });
     emit?.({ type: "warning", warning });
   }
 }
@@ -582,6 +599,15 @@ function resolveRetry(retry: RetryConfig): ResolvedBackoff {
   if (retry.maxRetries !== undefined)
     nonNegativeInteger("retry.maxRetries", retry.maxRetries, true);
   return resolveBackoff(retry);
+}
+
+function checkInstrumentation(list: ClientConfig["instrumentation"]): void {
+  if (list === undefined) return;
+  if (!Array.isArray(list) || list.some((l) => typeof l !== "object" || l === null)) {
+    throw new RangeError(
+      `expected an array of listener objects for instrumentation, got ${String(list)}`,
+    );
+  }
 }
 
 function checkRef(name: string, ref: ModelRef): void {
