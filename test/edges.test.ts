@@ -454,6 +454,47 @@ describe("5. retry() on the official SDKs' errors, over loopback", () => {
   });
 });
 
+describe("6. every optional option accepts undefined (exactOptionalPropertyTypes)", () => {
+  it("a client and a call whose options are all explicitly undefined use the defaults", async () => {
+    // That these objects typecheck is the point (this file is typechecked with
+    // exactOptionalPropertyTypes); test/readme-examples.test.ts does the same for the README.
+    const env: Record<string, string | undefined> = {};
+    const client = new RetryClient({
+      env: {},
+      defaultProvider: "openai",
+      defaultModel: undefined,
+      fallbackModels: undefined,
+      retry: { maxRetries: undefined, baseDelayMs: undefined, jitter: undefined },
+      circuitBreaker: { failureThreshold: undefined, resetTimeoutMs: undefined },
+      retryBudget: undefined,
+      stateStore: undefined,
+      timeoutMs: undefined,
+      deadlineMs: undefined,
+      silentTargetMs: undefined,
+      onRetry: undefined,
+      providers: {
+        openai: {
+          apiKey: env.OPENAI_API_KEY ?? "sk-test",
+          baseURL: sim.openaiBaseURL,
+          organization: env.OPENAI_ORG_ID,
+          headers: undefined,
+          maxTokensField: undefined,
+        },
+      },
+    });
+    const res = await client.complete(hi, {
+      model: undefined,
+      maxTokens: undefined,
+      temperature: undefined,
+      tools: undefined,
+      signal: undefined,
+      providerOptions: undefined,
+    });
+    expect(res.model).toBe("gpt-5-mini");
+    expect(sim.requests()[0]!.body).not.toHaveProperty("max_tokens");
+  });
+});
+
 describe("7. ownership: the creator closes", () => {
   it("close() closes the store the client made, never one it was handed", async () => {
     const handed = new MemoryStateStore();
