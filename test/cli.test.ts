@@ -359,7 +359,11 @@ describe("health", () => {
 });
 
 describe("circuits and reset", () => {
-  const trip = { circuitBreaker: { failureThreshold: 1 }, retry: { maxRetries: 0 } };
+  // A long open period: on a loaded machine the default 2 s can pass between two CLI runs.
+  const trip = {
+    circuitBreaker: { failureThreshold: 1, minResetTimeoutMs: 60_000, resetTimeoutMs: 60_000 },
+    retry: { maxRetries: 0 },
+  };
 
   it("shows breakers from the file store in XDG_STATE_HOME and resets them", async () => {
     const file = join(home, "trip.json");
