@@ -49,6 +49,7 @@ describe("the packed package", () => {
     expect(files).toContain("dist/index.js");
     expect(files).toContain("dist/index.node.js");
     expect(files).toContain("dist/redis.js");
+    expect(files).toContain("dist/otel/index.js");
     expect(files).toContain("dist/cli/main.js");
     expect(files).toContain("README.md");
     expect(files).toContain("LICENSE");
@@ -136,6 +137,56 @@ describe("the packed package", () => {
     );
     run("npm", ["install", "ioredis", "--no-audit", "--no-fund", "--prefer-offline"], app);
     expect(run("node", ["--input-type=module", "-e", script], app).trim()).toBe("loaded");
+  }, 120_000);
+
+  it("the main entry never loads @opentelemetry/api; retry-client/otel needs only that optional peer", () => {
+    const app = join(project, "app");
+    // Nothing the main entries reach imports it (the peer is not installed here).
+    const reach = run(
+      "node",
+      [
+        "-e",
+        `const fs = require("fs"), path = require("path");
+         const dir = "node_modules/retry-client/dist";
+         const seen = new Set(), bad = [];
+         (function walk(file) {
+           if (seen.has(file)) return; seen.add(file);
+           const src = fs.readFileSync(file, "utf8");
+           for (const m of src.matchAll(/(?:from|import)\\s*\\(?\\s*["']([^"']+)["']/g)) {
+             const spec = m[1];
+             if (spec.startsWith("@opentelemetry/")) bad.push(path.relative(dir, file) + " -> " + spec);
+             else if (spec.startsWith(".")) walk(path.resolve(path.dirname(file), spec));
+           }
+         })(path.resolve(dir, process.argv[1]));
+         console.log(JSON.stringify([seen.size, bad]));`,
+        "index.node.js",
+      ],
+      app,
+    );
+    const [files, bad] = JSON.parse(reach) as [number, string[]];
+    expect(files).toBeGreaterThan(10);
+    expect(bad).toEqual([]);
+    const script = `
+      const { RetryClient } = await import("retry-client");
+      const client = new RetryClient({ env: {}, instrumentation: [] });
+      try {
+        const { openTelemetry } = await import("retry-client/otel");
+        const listener = openTelemetry();
+        console.log(typeof client.complete, "loaded", typeof listener.onCallStart);
+      } catch (error) {
+        console.log(typeof client.complete, error.code, /@opentelemetry\\/api/.test(error.message));
+      }`;
+    expect(run("node", ["--input-type=module", "-e", script], app).trim()).toBe(
+      "function ERR_MODULE_NOT_FOUND true",
+    );
+    run(
+      "npm",
+      ["install", "@opentelemetry/api@^1.9.0", "--no-audit", "--no-fund", "--prefer-offline"],
+      app,
+    );
+    expect(run("node", ["--input-type=module", "-e", script], app).trim()).toBe(
+      "function loaded function",
+    );
   }, 120_000);
 
   it("has types that resolve for ESM consumers (arethetypeswrong, esm-only profile)", () => {
