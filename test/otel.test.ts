@@ -399,6 +399,14 @@ describe("openTelemetry()", () => {
     ]);
   });
 
+  it("with no SDK registered (the API's no-op providers) a call works and records nothing", async () => {
+    const client = clientFor(sim, { instrumentation: [openTelemetry()] });
+    const res = await client.complete(hi, { model: "gpt-4o~503-first-1" });
+    expect(res.attempts).toHaveLength(2);
+    expect(spans.getFinishedSpans()).toEqual([]);
+    expect(await metricPoints()).toEqual([]);
+  });
+
   it("uses the global providers by default, and parents the call span on the active span", async () => {
     trace.setGlobalTracerProvider(tracerProvider);
     metrics.setGlobalMeterProvider(meterProvider);
@@ -410,6 +418,10 @@ describe("openTelemetry()", () => {
       parent.end();
       const call = spans.getFinishedSpans().find((s) => s.attributes["retry_client.attempts"])!;
       expect(call.name).toBe("chat gpt-4o");
+      expect(call.instrumentationScope).toMatchObject({
+        name: "retry-client",
+        schemaUrl: "https://opentelemetry.io/schemas/1.41.0",
+      });
       expect(call.parentSpanContext?.spanId).toBe(parent.spanContext().spanId);
       const points = await metricPoints();
       expect(points.some((p) => p.name === "gen_ai.client.operation.duration")).toBe(true);

@@ -3,6 +3,7 @@ import {
   type Context,
   type Counter,
   context,
+  createNoopMeter,
   type Histogram,
   type Meter,
   metrics,
@@ -37,6 +38,7 @@ export const INSTRUMENTATION_SCOPE = "retry-client";
 
 /** The GenAI semantic conventions release these spans and metrics follow. */
 export const SEMCONV_VERSION = "1.41.0";
+const SCHEMA_URL = `https://opentelemetry.io/schemas/${SEMCONV_VERSION}`;
 
 /** Settings of {@link openTelemetry}. Every field is optional. */
 export interface OpenTelemetryOptions {
@@ -64,6 +66,8 @@ const TOKEN_BUCKETS = [
   1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
 ];
 const BREAKER_STATES: readonly CircuitState[] = ["closed", "open", "half-open"];
+/** The API's no-op meter class: what the global provider gives when no SDK is registered. */
+const NoopMeter = createNoopMeter().constructor;
 
 interface Instruments {
   readonly duration: Histogram;
@@ -114,18 +118,31 @@ class OpenTelemetryListener implements Instrumentation {
   readonly #calls = new WeakMap<CallContext, CallState>();
   /** The last state seen per breaker key, for the breaker-state gauge. */
   readonly #breakers = new Map<string, CircuitState>();
-  #instruments: Instruments | undefined;
+  /** Undefined until the first call; null when the meter is the API's no-op one (skip metrics). */
+  #instruments: Instruments | null | undefined;
 
   constructor(options: OpenTelemetryOptions) {
-    this.#tracer = options.tracer ?? trace.getTracer(INSTRUMENTATION_SCOPE);
+    this.#tracer =
+      options.tracer ??
+      trace
+        .getTracerProvider()
+        .getTracer(INSTRUMENTATION_SCOPE, undefined, { schemaUrl: SCHEMA_URL });
     this.#meterOption = options.meter;
     this.#captureContent = options.captureContent ?? false;
   }
 
   /** Instruments are made at the first call, so a meter provider registered late still counts. */
-  #metrics(): Instruments {
-    if (this.#instruments) return this.#instruments;
-    const meter = this.#meterOption ?? metrics.getMeter(INSTRUMENTATION_SCOPE);
+  #metrics(): Instruments | null {
+    if (this.#instruments !== undefined) return this.#instruments;
+    const meter =
+      this.#meterOption ??
+      metrics.getMeter(INSTRUMENTATION_SCOPE, undefined, {
+        schemaUrl: SCHEMA_URL,
+      });
+    if (meter instanceof NoopMeter) {
+      this.#instruments = null;
+      return null;
+    }
     const gauge = meter.createObservableGauge("retry_client.breaker.state", {
       description: "1 for the state each circuit breaker is in, 0 for the others.",
       unit: "1",
@@ -239,6 +256,12 @@ class OpenTelemetryListener implements Instrumentation {
     if (!state || !entry) return;
     state.attempts.delete(attempt);
     const { span, endpoint } = entry;
+    if (response) state.answeredBy = endpoint;
+    const instruments = this.#metrics();
+    if (!span.isRecording() && !instruments) {
+      span.end();
+      return;
+    }
     const attributes: Attributes = { "retry_client.outcome": record.outcome };
     const status = record.status ?? (record.outcome === "success" && endpoint ? 200 : undefined);
     if (status !== undefined) attributes["http.response.status_code"] = status;
@@ -250,7 +273,6 @@ class OpenTelemetryListener implements Instrumentation {
       attributes["gen_ai.response.model"] = response.responseModel;
       attributes["gen_ai.response.finish_reasons"] = [response.finishReason];
       if (response.requestId !== undefined) attributes["gen_ai.response.id"] = response.requestId;
-      state.answeredBy = endpoint;
     }
     const metric: Attributes = {
       "gen_ai.provider.name": target.provider,
@@ -265,7 +287,7 @@ class OpenTelemetryListener implements Instrumentation {
     }
     span.setAttributes(attributes);
     span.end();
-    this.#metrics().attempts.add(1, metric);
+    instruments?.attempts.add(1, metric);
   }
 
   onRetry({ call, target, attempt, error, delayMs }: RetryEvent): void {
@@ -294,7 +316,7 @@ class OpenTelemetryListener implements Instrumentation {
     if (retryAfterMs !== undefined) attributes["retry_client.retry_after_ms"] = retryAfterMs;
     if (waitMs !== undefined) attributes["retry_client.delay_ms"] = waitMs;
     this.#calls.get(call)?.span.addEvent("retry_client.skipped", attributes);
-    this.#metrics().attempts.add(1, {
+    this.#metrics()?.attempts.add(1, {
       "gen_ai.provider.name": target.provider,
       "gen_ai.request.model": target.model,
       "retry_client.outcome": "skipped",
@@ -333,6 +355,11 @@ class OpenTelemetryListener implements Instrumentation {
     const { span } = state;
     // Attempts still open (none today; an abort ends them first) end with the call.
     for (const { span: open } of state.attempts.values()) open.end();
+    const instruments = this.#metrics();
+    if (!span.isRecording() && !instruments) {
+      span.end();
+      return;
+    }
     let input = 0;
     let output = 0;
     let reported = false;
@@ -378,7 +405,8 @@ class OpenTelemetryListener implements Instrumentation {
       });
     }
     span.end();
-    const m = this.#metrics();
+    const m = instruments;
+    if (!m) return;
     m.duration.record(durationMs / 1000, common);
     if (reported) {
       m.tokens.record(input, { ...common, "gen_ai.token.type": "input" });
