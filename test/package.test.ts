@@ -23,6 +23,37 @@ function sizeOf(path: string): number {
   return readdirSync(path).reduce((sum, name) => sum + sizeOf(join(path, name)), 0);
 }
 
+/**
+ * Walks the installed package's relative imports from `entry` (under dist/) and lists every import
+ * of a module whose name starts with `prefix`, as "file -> module"; `files` is how many were read.
+ */
+function reachableImports(entry: string, prefix: string): { files: number; bad: string[] } {
+  const out = run(
+    "node",
+    [
+      "-e",
+      `const fs = require("fs"), path = require("path");
+       const [entry, prefix] = process.argv.slice(1);
+       const dir = "node_modules/retry-client/dist";
+       const seen = new Set(), bad = [];
+       (function walk(file) {
+         if (seen.has(file)) return; seen.add(file);
+         const src = fs.readFileSync(file, "utf8");
+         for (const m of src.matchAll(/(?:from|import)\\s*\\(?\\s*["']([^"']+)["']/g)) {
+           const spec = m[1];
+           if (spec.startsWith(prefix)) bad.push(path.relative(dir, file) + " -> " + spec);
+           else if (spec.startsWith(".")) walk(path.resolve(path.dirname(file), spec));
+         }
+       })(path.resolve(dir, entry));
+       console.log(JSON.stringify({ files: seen.size, bad }));`,
+      entry,
+      prefix,
+    ],
+    join(project, "app"),
+  );
+  return JSON.parse(out) as { files: number; bad: string[] };
+}
+
 describe("the packed package", () => {
   beforeAll(() => {
     project = mkdtempSync(join(tmpdir(), "retry-client-pack-"));
@@ -87,27 +118,8 @@ describe("the packed package", () => {
       join(project, "app"),
     );
     expect(out.trim()).toBe("function false");
-    const grep = run(
-      "node",
-      [
-        "-e",
-        `const fs = require("fs"), path = require("path");
-         const dir = "node_modules/retry-client/dist";
-         const seen = new Set(), bad = [];
-         (function walk(file) {
-           if (seen.has(file)) return; seen.add(file);
-           const src = fs.readFileSync(file, "utf8");
-           for (const m of src.matchAll(/(?:from|import)\\s*\\(?\\s*["']([^"']+)["']/g)) {
-             const spec = m[1];
-             if (spec.startsWith("node:")) bad.push(path.relative(dir, file) + " -> " + spec);
-             else if (spec.startsWith(".")) walk(path.resolve(path.dirname(file), spec));
-           }
-         })(path.resolve(dir, "index.js"));
-         console.log(JSON.stringify(bad));`,
-      ],
-      join(project, "app"),
-    );
-    expect(JSON.parse(grep)).toEqual([]);
+    const { bad } = reachableImports("index.js", "node:");
+    expect(bad).toEqual([]);
   });
 
   it("runs the retry-client binary", () => {
@@ -141,29 +153,8 @@ describe("the packed package", () => {
 
   it("the main entry never loads @opentelemetry/api; retry-client/otel needs only that optional peer", () => {
     const app = join(project, "app");
-    // Nothing the main entries reach imports it (the peer is not installed here).
-    const reach = run(
-      "node",
-      [
-        "-e",
-        `const fs = require("fs"), path = require("path");
-         const dir = "node_modules/retry-client/dist";
-         const seen = new Set(), bad = [];
-         (function walk(file) {
-           if (seen.has(file)) return; seen.add(file);
-           const src = fs.readFileSync(file, "utf8");
-           for (const m of src.matchAll(/(?:from|import)\\s*\\(?\\s*["']([^"']+)["']/g)) {
-             const spec = m[1];
-             if (spec.startsWith("@opentelemetry/")) bad.push(path.relative(dir, file) + " -> " + spec);
-             else if (spec.startsWith(".")) walk(path.resolve(path.dirname(file), spec));
-           }
-         })(path.resolve(dir, process.argv[1]));
-         console.log(JSON.stringify([seen.size, bad]));`,
-        "index.node.js",
-      ],
-      app,
-    );
-    const [files, bad] = JSON.parse(reach) as [number, string[]];
+    // Nothing the main entry reaches imports it (the peer is not installed here).
+    const { files, bad } = reachableImports("index.node.js", "@opentelemetry/");
     expect(files).toBeGreaterThan(10);
     expect(bad).toEqual([]);
     const script = `

@@ -157,22 +157,31 @@ class OpenTelemetryListener implements Instrumentation {
         }
       }
     });
+    const histogram = (name: string, description: string, unit: string, buckets: number[]) =>
+      meter.createHistogram(name, {
+        description,
+        unit,
+        advice: { explicitBucketBoundaries: buckets },
+      });
     this.#instruments = {
-      duration: meter.createHistogram("gen_ai.client.operation.duration", {
-        description: "GenAI operation duration.",
-        unit: "s",
-        advice: { explicitBucketBoundaries: DURATION_BUCKETS },
-      }),
-      tokens: meter.createHistogram("gen_ai.client.token.usage", {
-        description: "Number of input and output tokens used.",
-        unit: "{token}",
-        advice: { explicitBucketBoundaries: TOKEN_BUCKETS },
-      }),
-      firstChunk: meter.createHistogram("gen_ai.client.operation.time_to_first_chunk", {
-        description: "Time to receive the first chunk of a streamed answer.",
-        unit: "s",
-        advice: { explicitBucketBoundaries: DURATION_BUCKETS },
-      }),
+      duration: histogram(
+        "gen_ai.client.operation.duration",
+        "GenAI operation duration.",
+        "s",
+        DURATION_BUCKETS,
+      ),
+      tokens: histogram(
+        "gen_ai.client.token.usage",
+        "Number of input and output tokens used.",
+        "{token}",
+        TOKEN_BUCKETS,
+      ),
+      firstChunk: histogram(
+        "gen_ai.client.operation.time_to_first_chunk",
+        "Time to receive the first chunk of a streamed answer.",
+        "s",
+        DURATION_BUCKETS,
+      ),
       attempts: meter.createCounter("retry_client.attempts", {
         description: "Attempts made (or targets skipped) by outcome.",
         unit: "{attempt}",
