@@ -5,7 +5,8 @@
  *
  * Conventions for README authors:
  * - each block is its own module; top-level `await` is fine;
- * - a block without `import` lines gets `import { … } from "retry-client"` of the common names;
+ * - a block without `import` lines gets `import { … } from "retry-client"` of the common names
+ *   (and `openTelemetry` from `retry-client/otel`);
  * - free variables a fragment uses (`apiKey`, `baseURL`, `log`, `messages`, `client`, …) are declared in
  *   the ambient prelude below; a block can declare more in an HTML comment right above it:
  *   `<!-- ts-prelude: declare const tools: Tool[]; -->`;
@@ -46,7 +47,8 @@ function tsBlocks(
 }
 
 const COMMON_IMPORTS =
-  'import { RetryClient, Message, retry, withRetry, CircuitBreaker, circuitBreaker, FallbackChain, OpenAIProvider, AnthropicProvider, AzureOpenAIProvider, MemoryStateStore, RetryClientError, RateLimitError, InvalidRequestError } from "retry-client";\n';
+  'import { RetryClient, Message, retry, withRetry, CircuitBreaker, circuitBreaker, FallbackChain, OpenAIProvider, AnthropicProvider, AzureOpenAIProvider, MemoryStateStore, RetryClientError, RateLimitError, InvalidRequestError } from "retry-client";\n' +
+  'import { openTelemetry } from "retry-client/otel";\n';
 
 const AMBIENT = `
 declare const apiKey: string;
@@ -99,6 +101,7 @@ describe("README examples", () => {
             "retry-client": src("index.node.ts"),
             "retry-client/redis": src("redis.ts"),
             "retry-client/simulator": src("simulator/index.ts"),
+            "retry-client/otel": src("otel/index.ts"),
           },
         },
         files: ["ambient.d.ts", ...files],
