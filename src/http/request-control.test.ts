@@ -69,3 +69,52 @@ describe("RequestControl", () => {
     control.dispose();
   });
 });
+
+describe("RequestControl on the shared clock", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("many requests in flight share one timer, and none is left once they are disposed", () => {
+    const before = vi.getTimerCount();
+    const controls = Array.from({ length: 50 }, (_, i) => {
+      const control = new RequestControl(undefined, "openai", "m");
+      control.arm("attempt", 600_000 + i);
+      control.arm("connect", 10_000);
+      control.arm("first-token", 30_000);
+      return control;
+    });
+    expect(vi.getTimerCount() - before).toBe(1);
+    for (const control of controls) control.dispose();
+    expect(vi.getTimerCount()).toBe(before);
+  });
+
+  it("of two clocks due at once, the one started first fires", () => {
+    const a = new RequestControl(undefined, "openai", "m");
+    a.arm("attempt", 100);
+    a.arm("connect", 100);
+    const b = new RequestControl(undefined, "openai", "m");
+    b.arm("connect", 100);
+    b.arm("attempt", 100);
+    vi.advanceTimersByTime(100);
+    expect((a.translate(undefined) as TimeoutError).kind).toBe("attempt");
+    expect((b.translate(undefined) as TimeoutError).kind).toBe("connect");
+    a.dispose();
+    b.dispose();
+  });
+
+  it("a disarmed clock leaves the others running, to the millisecond", () => {
+    const control = new RequestControl(undefined, "openai", "m");
+    control.arm("connect", 50);
+    control.arm("first-token", 200);
+    control.disarm("connect");
+    vi.advanceTimersByTime(199);
+    expect(control.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect((control.translate(undefined) as TimeoutError).kind).toBe("first-token");
+    control.dispose();
+  });
+});

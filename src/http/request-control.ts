@@ -1,8 +1,7 @@
 import { RetryClientError, TimeoutError, type TimeoutKind } from "../errors/errors.js";
+import { Deadline, type DeadlineOwner, deadlineClock } from "./deadline-clock.js";
 import { toConnectionError } from "./network-error.js";
 import type { TransportSignal } from "./transport.js";
-
-type Timer = ReturnType<typeof setTimeout>;
 
 /** A timeout this controller can arm (the client owns `"deadline"`). */
 export type RequestTimeoutKind = Exclude<TimeoutKind, "deadline" | "idle">;
@@ -35,27 +34,49 @@ class RequestSignal implements TransportSignal {
   }
 }
 
+/** The clocks of a request, in the order they are checked when several are due at once. */
+const CONNECT = 0;
+const ATTEMPT = 1;
+const FIRST_TOKEN = 2;
+const IDLE = 3;
+const GRACE_PERIOD = 4;
+const KIND: readonly TimeoutKind[] = ["connect", "attempt", "first-token", "idle"];
+
+function slotOf(kind: RequestTimeoutKind): number {
+  return kind === "connect" ? CONNECT : kind === "attempt" ? ATTEMPT : FIRST_TOKEN;
+}
+
 /**
- * The life of one HTTP attempt: links the caller's signal and the timeouts (SPEC §3) to one
- * `AbortSignal` handed to the transport, and turns whatever the transport threw into the error
- * the caller must see. One per request; `dispose()` it when done.
+ * The life of one HTTP attempt: links the caller's signal and the timeouts (connect, attempt,
+ * first token, idle) to one `AbortSignal` handed to the transport, and turns whatever the
+ * transport threw into the error the caller must see. One per request; `dispose()` it when done.
  *
- * Timers are plain `setTimeout`s (so fake timers drive them). The idle timer is armed once per
- * idle period and re-armed for the remainder when it fires early, not reset on every delta.
+ * The timeouts are deadlines on the process's shared {@link deadlineClock} (one `setTimeout`
+ * for every request in flight, driven by fake timers too), not a timer each; they fire exactly
+ * when a timer of their own would. The idle deadline moves with the activity it sees and is
+ * checked when it comes due, not reset on every delta.
  */
-export class RequestControl {
+export class RequestControl implements DeadlineOwner {
   /** Pass this to the transport. */
   readonly signal = new RequestSignal();
   readonly #callerSignal: AbortSignal | undefined;
   readonly #provider: string;
   readonly #model: string;
   #failure: unknown;
-  #connect: Timer | undefined;
-  #attempt: Timer | undefined;
-  #firstToken: Timer | undefined;
-  #idle: Timer | undefined;
-  #grace: Timer | undefined;
-  #idleMs = 0;
+  /** When each clock runs out (`Date.now()` ms); Infinity when it is not running. */
+  readonly #at = [
+    Number.POSITIVE_INFINITY,
+    Number.POSITIVE_INFINITY,
+    Number.POSITIVE_INFINITY,
+    Number.POSITIVE_INFINITY,
+    Number.POSITIVE_INFINITY,
+  ];
+  /** Each clock's length, for the error's message. */
+  readonly #ms = [0, 0, 0, 0, 0];
+  /** The order the clocks were started in: of two due at once, the one started first fires. */
+  readonly #order = [0, 0, 0, 0, 0];
+  #started = 0;
+  readonly #deadline = new Deadline(this);
   #lastActivity = 0;
   #onCallerAbort: (() => void) | undefined;
 
@@ -73,46 +94,27 @@ export class RequestControl {
   /** Starts the timeout `kind` (nothing when `ms` is undefined or infinite). */
   arm(kind: RequestTimeoutKind, ms: number | undefined): void {
     if (ms === undefined || ms === Number.POSITIVE_INFINITY) return;
-    const timer = setTimeout(() => this.#timeout(kind, ms), ms);
-    if (kind === "connect") this.#connect = timer;
-    else if (kind === "attempt") this.#attempt = timer;
-    else this.#firstToken = timer;
+    this.#start(slotOf(kind), ms, Date.now() + ms);
   }
 
   /** Stops the timeout `kind`. */
   disarm(kind: RequestTimeoutKind): void {
-    if (kind === "connect") {
-      clearTimeout(this.#connect);
-      this.#connect = undefined;
-    } else if (kind === "attempt") {
-      clearTimeout(this.#attempt);
-      this.#attempt = undefined;
-    } else {
-      clearTimeout(this.#firstToken);
-      this.#firstToken = undefined;
-    }
+    const slot = slotOf(kind);
+    if (this.#at[slot] === Number.POSITIVE_INFINITY) return;
+    this.#at[slot] = Number.POSITIVE_INFINITY;
+    this.#reschedule();
   }
 
   /** Starts the idle clock: fails with `TimeoutError("idle")` after `ms` without {@link touch}. */
   startIdle(ms: number | undefined): void {
     if (ms === undefined || ms === Number.POSITIVE_INFINITY) return;
-    this.#idleMs = ms;
     this.#lastActivity = Date.now();
-    this.#idle = setTimeout(() => this.#checkIdle(), ms);
+    this.#start(IDLE, ms, this.#lastActivity + ms);
   }
 
   /** Records content activity for the idle clock. */
   touch(): void {
-    if (this.#idle !== undefined) this.#lastActivity = Date.now();
-  }
-
-  #checkIdle(): void {
-    const left = this.#lastActivity + this.#idleMs - Date.now();
-    if (left > 0) this.#idle = setTimeout(() => this.#checkIdle(), left);
-    else {
-      this.#idle = undefined;
-      this.#timeout("idle", this.#idleMs);
-    }
+    if (this.#at[IDLE] !== Number.POSITIVE_INFINITY) this.#lastActivity = Date.now();
   }
 
   /**
@@ -120,8 +122,51 @@ export class RequestControl {
    * then stop reading. {@link endedByGrace} tells the reader it was this, not a failure.
    */
   startGrace(ms: number): void {
-    if (this.#grace !== undefined || this.#failure !== undefined) return;
-    this.#grace = setTimeout(() => this.fail(GRACE), ms);
+    if (this.#at[GRACE_PERIOD] !== Number.POSITIVE_INFINITY || this.#failure !== undefined) return;
+    this.#start(GRACE_PERIOD, ms, Date.now() + ms);
+  }
+
+  #start(slot: number, ms: number, at: number): void {
+    this.#at[slot] = at;
+    this.#ms[slot] = ms;
+    this.#order[slot] = ++this.#started;
+    if (this.#deadline.index < 0 || at < this.#deadline.at)
+      deadlineClock.schedule(this.#deadline, at);
+  }
+
+  /** Moves this request's place on the clock to its earliest running clock. */
+  #reschedule(): void {
+    let next = Number.POSITIVE_INFINITY;
+    for (const at of this.#at) if (at < next) next = at;
+    if (next === Number.POSITIVE_INFINITY) deadlineClock.cancel(this.#deadline);
+    else if (next !== this.#deadline.at || this.#deadline.index < 0) {
+      deadlineClock.schedule(this.#deadline, next);
+    }
+  }
+
+  /** Called by the clock: fails with the clock that ran out first (of equals, the first started). */
+  onDeadline(now: number): void {
+    if (this.#failure !== undefined) return;
+    const at = this.#at;
+    // The idle clock runs from the last activity, which may have moved since it was scheduled.
+    if (at[IDLE] !== Number.POSITIVE_INFINITY)
+      at[IDLE] = this.#lastActivity + (this.#ms[IDLE] ?? 0);
+    let due = -1;
+    for (let slot = 0; slot < at.length; slot++) {
+      const slotAt = at[slot] as number;
+      if (slotAt > now) continue;
+      const dueAt = due < 0 ? Number.POSITIVE_INFINITY : (at[due] as number);
+      if (slotAt < dueAt || (slotAt === dueAt && this.#order[slot]! < this.#order[due]!))
+        due = slot;
+    }
+    if (due < 0) {
+      this.#reschedule();
+      return;
+    }
+    at[due] = Number.POSITIVE_INFINITY;
+    if (due === GRACE_PERIOD) this.fail(GRACE);
+    else this.#timeout(KIND[due] as TimeoutKind, this.#ms[due] as number);
+    if (this.#failure === undefined) this.#reschedule();
   }
 
   /** True when the grace period after the finish reason ended the read. */
@@ -157,14 +202,10 @@ export class RequestControl {
     return toConnectionError(error, this.#provider, this.#model);
   }
 
-  /** Clears every timer and unlinks the caller's signal. */
+  /** Stops every clock and unlinks the caller's signal. */
   dispose(): void {
-    clearTimeout(this.#connect);
-    clearTimeout(this.#attempt);
-    clearTimeout(this.#firstToken);
-    clearTimeout(this.#idle);
-    clearTimeout(this.#grace);
-    this.#idle = undefined;
+    this.#at.fill(Number.POSITIVE_INFINITY);
+    deadlineClock.cancel(this.#deadline);
     if (this.#onCallerAbort !== undefined) {
       this.#callerSignal?.removeEventListener("abort", this.#onCallerAbort);
     }
