@@ -1,5 +1,11 @@
 import { ConfigurationError, TimeoutError } from "../errors/errors.js";
-import { nonNegativeInteger, nonNegativeNumber, oneOf, optionalTimeout } from "../options.js";
+import {
+  nonNegativeInteger,
+  nonNegativeNumber,
+  oneOf,
+  optionalTimeout,
+  positiveNumber,
+} from "../options.js";
 import { AnthropicProvider } from "../providers/anthropic/anthropic-provider.js";
 import { OpenAIProvider } from "../providers/openai/openai-provider.js";
 import { envPrefix, processEnv, readEnv } from "../providers/shared/env.js";
@@ -12,6 +18,9 @@ import {
   visibleState,
 } from "../resilience/circuit-breaker.js";
 import { RetryBudget } from "../resilience/retry-budget.js";
+import type { ResolvedGroup } from "../routing/group-balancer.js";
+import { resolveHedge } from "../routing/hedge.js";
+import { Router } from "../routing/router.js";
 import { MemoryStateStore } from "../state/memory-state-store.js";
 import type { StateStore } from "../state/state-store.js";
 import type { ChatMessage, Provider, Warning } from "../types.js";
@@ -67,6 +76,9 @@ export class RetryClient {
   readonly #listeners = new Set<(event: StreamEvent) => void>();
   readonly #unsubscribe: (() => void) | undefined;
   #defaultChain: readonly ModelSpec[] | undefined;
+  /** Deployment groups: their members as targets, by group name. */
+  readonly #groups = new Map<string, readonly ModelSpec[]>();
+  readonly #router: Router;
 
   /** @throws RangeError naming any bad numeric option. */
   constructor(config: ClientConfig = {}) {
@@ -86,6 +98,14 @@ export class RetryClient {
     const backoff: ResolvedBackoff = resolveRetry(retry);
     const budget =
       config.retryBudget === false ? undefined : new RetryBudget(config.retryBudget, this.store);
+    const groups = this.#resolveGroups(config.groups);
+    this.#router = new Router({
+      groups,
+      throttling: config.throttling !== false,
+      hedge: config.hedge ? resolveHedge(config.hedge) : undefined,
+      hedgeWindowMs: budget?.options.windowMs ?? 10_000,
+      now: () => this.store.now(),
+    });
     this.#engine = {
       provider: (name) => this.provider(name),
       breaker: (key) => this.#breaker(key),
@@ -97,6 +117,7 @@ export class RetryClient {
       maxRetries: retry.maxRetries ?? 5,
       maxRetryAfterMs: config.maxRetryAfterMs ?? 60_000,
       warn: (warning, emit) => this.#warn(warning, emit),
+      router: this.#router,
     };
     this.#unsubscribe = this.store.onWarning?.((warning) => {
       this.#warn(warning);
@@ -148,11 +169,12 @@ export class RetryClient {
   }
 
   #buildChain(options: Pick<CallOptions, "model" | "provider" | "fallbackModels">): ModelSpec[] {
-    const first = this.#firstTarget(options);
-    if (this.config.fallbackEnabled === false) return [first];
+    const members = this.#groups.get(this.#groupName(options) ?? "");
+    const first = members?.[0] ?? this.#firstTarget(options);
+    const chain = members ? [...members] : [first];
+    if (this.config.fallbackEnabled === false) return chain;
     const rest =
       options.fallbackModels ?? this.config.fallbackModels ?? this.#defaultFallbacks(first);
-    const chain = [first];
     for (const ref of rest) {
       const spec = toSpec(ref);
       if (!chain.some((t) => t.provider === spec.provider && t.model === spec.model))
@@ -259,6 +281,7 @@ export class RetryClient {
       (s): s is AbortSignal => s !== undefined,
     );
     const signal = signals.length <= 1 ? signals[0] : AbortSignal.any(signals);
+    const groupName = this.#groups.size > 0 ? this.#groupName(options) : undefined;
     const call = new Call(
       this.#engine,
       messages,
@@ -267,9 +290,60 @@ export class RetryClient {
       { call: signal, caller: callerSignal },
       deadlineAt,
       emit,
+      groupName === undefined ? undefined : this.#router.group(groupName),
     );
     const answer = call.run();
     return timer === undefined ? answer : answer.finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * The deployment group a call goes to: its `model` when that names a group and no `provider`
+   * is given, else the configured `defaultModel` when that names one and no default provider is set.
+   */
+  #groupName(options: Pick<CallOptions, "model" | "provider">): string | undefined {
+    if (this.#groups.size === 0 || options.provider !== undefined) return undefined;
+    if (options.model !== undefined)
+      return this.#groups.has(options.model) ? options.model : undefined;
+    const fallback = this.config.defaultModel;
+    return this.config.defaultProvider === undefined &&
+      fallback !== undefined &&
+      this.#groups.has(fallback)
+      ? fallback
+      : undefined;
+  }
+
+  /** Checks `groups` and keeps their members; throws `RangeError` naming the bad entry. */
+  #resolveGroups(groups: ClientConfig["groups"]): ResolvedGroup[] {
+    if (groups === undefined) return [];
+    if (typeof groups !== "object" || groups === null)
+      throw new RangeError(`expected an object of groups for groups, got ${String(groups)}`);
+    const out: ResolvedGroup[] = [];
+    for (const [name, group] of Object.entries(groups)) {
+      const where = `groups.${name}`;
+      if (!name || !Array.isArray(group?.targets) || group.targets.length === 0)
+        throw new RangeError(`expected a non-empty targets list for ${where}.targets`);
+      const members: ModelSpec[] = [];
+      for (const [i, ref] of group.targets.entries()) {
+        checkRef(`${where}.targets[${i}]`, ref);
+        const spec = toSpec(ref);
+        if (!members.some((m) => targetKey(m) === targetKey(spec))) members.push(spec);
+      }
+      const strategy = oneOf(`${where}.strategy`, group.strategy ?? "least-busy", [
+        "least-busy",
+        "round-robin",
+        "latency",
+        "weighted",
+      ]);
+      const weights = group.weights ?? group.targets.map(() => 1);
+      if (weights.length !== group.targets.length)
+        throw new RangeError(
+          `expected one weight per target for ${where}.weights, got ${weights.length} for ${group.targets.length}`,
+        );
+      for (const [i, w] of weights.entries()) positiveNumber(`${where}.weights[${i}]`, w);
+      this.#groups.set(name, members);
+      out.push({ name, keys: members.map(targetKey), strategy, weights: [...weights] });
+    }
+    return out;
   }
 
   #firstTarget(options: Pick<CallOptions, "model" | "provider">): ModelSpec {
