@@ -39,9 +39,9 @@ export interface DeploymentGroup {
   /** The members, in order. At least one. */
   readonly targets: readonly ModelRef[];
   /** How the first member of a call is picked. @default "least-busy" */
-  readonly strategy?: GroupStrategy;
+  readonly strategy?: GroupStrategy | undefined;
   /** `weighted`: one positive weight per member, in order. @default 1 each */
-  readonly weights?: readonly number[];
+  readonly weights?: readonly number[] | undefined;
 }
 
 /** What to do when a stream fails after content reached the caller (SPEC §4). */
@@ -129,15 +129,15 @@ export interface ClientConfig {
    * `provider`) goes to the member the group's strategy picks among those not open or cooling
    * down; the other members follow it, then the fallbacks.
    */
-  readonly groups?: Readonly<Record<string, DeploymentGroup>>;
+  readonly groups?: Readonly<Record<string, DeploymentGroup>> | undefined;
   /**
    * Proactive throttling: the rate-limit headers of every answer are kept per target (in the
    * state store once they run low), and a target without requests or tokens left for the call
    * is treated as cooling down until its reset instead of spending a 429. @default true
    */
-  readonly throttling?: boolean;
+  readonly throttling?: boolean | undefined;
   /** Hedged requests (opt-in): a second request when an attempt stays silent too long. @default none */
-  readonly hedge?: HedgeOptions | false;
+  readonly hedge?: HedgeOptions | false | undefined;
 }
 
 /** Options of one `complete()` / `stream()` / `chat()` call. Every field is optional. */

@@ -10,16 +10,20 @@ export interface HedgeOptions {
   /** How long an attempt may stay silent before a hedge starts. Required. */
   readonly afterMs: number;
   /** Hedges per attempt at most. @default 1 */
-  readonly maxHedges?: number;
+  readonly maxHedges?: number | undefined;
   /**
    * Hedges as a share of requests over the retry budget's window (so a provider-wide slowdown
    * adds at most this share of extra requests). @default 0.1
    */
-  readonly budget?: number;
+  readonly budget?: number | undefined;
 }
 
 /** Hedge settings with defaults applied. */
-export type ResolvedHedge = Required<HedgeOptions>;
+export interface ResolvedHedge {
+  readonly afterMs: number;
+  readonly maxHedges: number;
+  readonly budget: number;
+}
 
 /** Validates hedge settings once; throws `RangeError` naming the bad option. */
 export function resolveHedge(options: HedgeOptions): ResolvedHedge {
