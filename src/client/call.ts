@@ -40,6 +40,7 @@ import type {
   Warning,
 } from "../types.js";
 import type { ModelCatalogue } from "./catalogue.js";
+import { CallTelemetry, type Instruments } from "./instrumentation.js";
 import type {
   CallOptions,
   ChatResponse,
@@ -60,7 +61,9 @@ export interface CallEngine {
   readonly backoff: ResolvedBackoff;
   readonly maxRetries: number;
   readonly maxRetryAfterMs: number;
-  warn(warning: Warning, emit?: (event: StreamEvent) => void): void;
+  /** The configured listeners; undefined when there are none (then no event is built). */
+  readonly instruments: Instruments | undefined;
+  warn(warning: Warning, emit?: (event: StreamEvent) => void, call?: CallTelemetry["call"]): void;
   /** Which target next: group strategies, rate-limit headroom, hedges. */
   readonly router: Router;
 }
@@ -117,6 +120,8 @@ export class Call {
   readonly #maxRetries: number;
   readonly #backoff: ResolvedBackoff;
   readonly #policy: MidStreamFailure;
+  /** This call's listeners; undefined when none are configured. */
+  readonly #tel: CallTelemetry | undefined;
   #totalUsage: Usage = ZERO_USAGE;
   /** Whether text of the current attempt reached the stream consumer. */
   #shownText = false;
@@ -161,13 +166,40 @@ export class Call {
       engine.config.retryEnabled === false ? 0 : (retry?.maxRetries ?? engine.maxRetries);
     this.#backoff = retry ? { ...engine.backoff, ...definedOnly(retry) } : engine.backoff;
     this.#policy = options.midStreamFailure ?? engine.config.midStreamFailure ?? "error";
+    const instruments = engine.instruments;
+    if (instruments) {
+      const call = {
+        operation: "chat" as const,
+        streaming: this.#streaming,
+        requested: targets[0]!,
+        targets,
+        options,
+        messages,
+      };
+      this.#tel = new CallTelemetry(instruments, call, this.#now(), (cause) =>
+        this.#warn({ code: "hook-threw", message: "a callback threw; ignored", cause }),
+      );
+    }
   }
 
   /** Runs the call to an answer, or rejects with the error the rules say to throw. */
   run(): Promise<ChatResponse> {
-    return this.#walk().catch((error: unknown) => {
+    const answer = this.#walk().catch((error: unknown) => {
       throw this.#finalError(error);
     });
+    const tel = this.#tel;
+    if (!tel) return answer;
+    return answer.then(
+      (response) => {
+        tel.end("success", response, undefined, this.attempts, this.#now());
+        return response;
+      },
+      (error: unknown) => {
+        const aborted = this.#signal?.aborted && !TimeoutError.isInstance(error);
+        tel.end(aborted ? "aborted" : "error", undefined, error, this.attempts, this.#now());
+        throw error;
+      },
+    );
   }
 
   async #walk(): Promise<ChatResponse> {
@@ -295,6 +327,7 @@ export class Call {
       });
       if (waitMs > this.#engine.maxRetryAfterMs || !this.#fitsDeadline(waitMs)) throw rateLimit;
       this.#record(target, "skipped", rateLimit, 0);
+      this.#tel?.skipped(target, rateLimit, waitMs);
       this.#emit({ type: "retry", ...target, attempt: 0, error: rateLimit, delayMs: waitMs });
       await this.#sleep(waitMs);
     }
@@ -320,10 +353,12 @@ export class Call {
       let permit: BreakerPermit | undefined;
       try {
         // The first attempt uses the snapshot read with the cooldowns; a retry reads it anew.
-        permit = await breaker?.acquire(this.#leaseMs(), retry === 0 ? snapshot : undefined);
+        const known = retry === 0 ? snapshot : undefined;
+        permit = await breaker?.acquire(this.#leaseMs(), known, this.#tel?.onBreakerChange);
       } catch (error) {
         if (!CircuitOpenError.isInstance(error)) throw error;
         this.#record(target, "skipped", error, 0);
+        this.#tel?.skipped(target, error);
         return { error, decision: classify(error) };
       }
       const started = this.#now();
@@ -342,7 +377,7 @@ export class Call {
       }
       if (settled) permit = undefined;
       if (!("error" in outcome)) {
-        if (permit) await breaker?.success(permit);
+        if (permit) await breaker?.success(permit, this.#tel?.onBreakerChange);
         return outcome;
       }
       const error = outcome.error;
@@ -352,19 +387,25 @@ export class Call {
       ) {
         // A caller's abort (or our deadline) says nothing about the target: free the slot only.
         if (permit) await breaker?.release(permit);
-        const reason: unknown = this.#signal?.reason;
-        if (!settled) this.#record(target, "error", asError(reason), this.#now() - started);
-        throw reason;
+        const reason = asError(this.#signal?.reason);
+        if (!settled) {
+          const record = this.#record(target, "error", reason, this.#now() - started);
+          this.#tel?.attemptEnd(record, reason, undefined);
+        }
+        throw this.#signal?.reason;
       }
       const decision = classify(error, {
         signal: this.#signal,
         hasOtherTarget,
         fallbackOnContentFilter: this.#engine.config.fallbackOnContentFilter ?? false,
       });
-      if (permit) await breaker?.failure(permit, error);
+      if (permit) await breaker?.failure(permit, error, this.#tel?.onBreakerChange);
       const typed = asError(error);
-      if (!settled)
-        this.#record(target, "error", typed, this.#now() - started, outcome.ttftMs, outcome.usage);
+      if (!settled) {
+        const { ttftMs, usage } = outcome;
+        const record = this.#record(target, "error", typed, this.#now() - started, ttftMs, usage);
+        this.#tel?.attemptEnd(record, typed, undefined);
+      }
       // The wait before a retry: what the server asked for, else backoff. A rate limit also
       // cools the target down for that long, for every call that shares the store.
       const serverWait = decision.retryAfterMs;
@@ -386,16 +427,13 @@ export class Call {
       }
       if (!this.#fitsDeadline(delayMs)) return { error: typed, decision };
       if (budget && !(await budget.tryAcquireRetry(key))) {
-        this.#engine.warn(
-          {
-            code: "retry-budget-exhausted",
-            message: `retry budget of ${key} is spent; not retrying`,
-          },
-          this.#emit,
-        );
+        this.#warn({
+          code: "retry-budget-exhausted",
+          message: `retry budget of ${key} is spent; not retrying`,
+        });
         return { error: typed, decision };
       }
-      this.#hook(() => this.#engine.config.onRetry?.(retry + 1, typed, delayMs));
+      this.#tel?.retry(target, retry + 1, typed, delayMs);
       this.#emit({ type: "retry", ...target, attempt: retry + 1, error: typed, delayMs });
       await this.#sleep(delayMs);
     }
@@ -420,9 +458,11 @@ export class Call {
     try {
       provider = this.#engine.provider(target.provider);
     } catch (error) {
+      this.#tel?.attemptStart(target, this.attempts.length, undefined);
       return { error, ttftMs: undefined };
     }
     const request = this.#requestOptions(target, provider, lane?.signal);
+    this.#tel?.attemptStart(target, this.attempts.length, provider);
     const throttle = this.#engine.router.throttle;
     const ticket = throttle?.dispatch(targetKey(target), this.#requestTokens(), started);
     if (!this.#streaming) {
@@ -450,6 +490,7 @@ export class Call {
               if (ttftMs === undefined) {
                 ttftMs = this.#now() - started;
                 if (lane && !lane.claim()) return { error: CANCELLED, ttftMs, cancelled: true };
+                this.#tel?.firstChunk(ttftMs);
               }
               if (event.type === "text-delta") this.#shownText = true;
               else this.#shownToolCall = true;
@@ -460,7 +501,7 @@ export class Call {
               emit(event);
               break;
             case "warning":
-              this.#engine.warn(event.warning, emit);
+              this.#warn(event.warning);
               break;
             case "tool-call":
               emit(event);
@@ -661,14 +702,16 @@ export class Call {
   ): void {
     if (!("error" in result)) return;
     const cancelled = outcome === "cancelled" || result.cancelled === true;
-    this.#record(
+    const error = cancelled ? undefined : asError(result.error);
+    const record = this.#record(
       lane.target,
       cancelled ? "cancelled" : "error",
-      cancelled ? undefined : asError(result.error),
+      error,
       this.#now() - lane.started,
       result.ttftMs,
       result.usage,
     );
+    this.#tel?.attemptEnd(record, error, undefined);
   }
 
   #succeed(
@@ -677,7 +720,22 @@ export class Call {
     started: number,
     ttftMs: number | undefined,
   ): ChatResponse {
-    this.#record(target, "success", undefined, this.#now() - started, ttftMs, response.usage);
+    const record = this.#record(
+      target,
+      "success",
+      undefined,
+      this.#now() - started,
+      ttftMs,
+      response.usage,
+    );
+    this.#tel?.attemptEnd(record, undefined, response);
+    if (this.#group) {
+      // The latency strategy learns from every answer of a member: time to the answer, or to
+      // the first content of a stream.
+      const key = targetKey(target);
+      if (this.#group.keys.includes(key))
+        this.#engine.router.balancer.observeLatency(key, ttftMs ?? record.durationMs);
+    }
     const content =
       this.#prefill !== undefined ? this.#prefill + response.content : response.content;
     const result: ChatResponse = {
@@ -724,12 +782,9 @@ export class Call {
     if (canContinue) {
       this.#prefill = (this.#prefill ?? "") + this.#shown;
     } else {
-      this.#emit({
-        type: "restart",
-        ...target,
-        error: this.#interruption,
-        discardedText: (this.#prefill ?? "") + this.#shown,
-      });
+      const discardedText = (this.#prefill ?? "") + this.#shown;
+      this.#emit({ type: "restart", ...target, error: this.#interruption, discardedText });
+      this.#tel?.restart(target, this.#interruption, discardedText);
       this.#prefill = undefined;
     }
     this.#shown = "";
@@ -739,12 +794,9 @@ export class Call {
   }
 
   #abandonPrefill(target: ModelSpec): void {
-    this.#emit({
-      type: "restart",
-      ...target,
-      error: this.#interruption,
-      discardedText: this.#prefill ?? "",
-    });
+    const discardedText = this.#prefill ?? "";
+    this.#emit({ type: "restart", ...target, error: this.#interruption, discardedText });
+    this.#tel?.restart(target, this.#interruption, discardedText);
     this.#prefill = undefined;
   }
 
@@ -800,7 +852,7 @@ export class Call {
   }
 
   #fallback(from: ModelSpec, to: ModelSpec, error: Error): void {
-    this.#hook(() => this.#engine.config.onFallback?.(from, to, error));
+    this.#tel?.fallback(from, to, error);
     this.#emit({ type: "fallback", from, to, error });
   }
 
@@ -811,7 +863,7 @@ export class Call {
     durationMs: number,
     ttftMs?: number,
     usage?: Usage,
-  ): void {
+  ): AttemptRecord {
     const record: Record<string, unknown> = {
       provider: target.provider,
       model: target.model,
@@ -838,6 +890,7 @@ export class Call {
       };
     }
     this.attempts.push(record as unknown as AttemptRecord);
+    return record as unknown as AttemptRecord;
   }
 
   /** The error to throw: the caller's abort untouched; anything else carrying `attempts`. */
@@ -874,15 +927,8 @@ export class Call {
     return this.#engine.store.now();
   }
 
-  #hook(fn: () => void): void {
-    try {
-      fn();
-    } catch (cause) {
-      this.#engine.warn(
-        { code: "hook-threw", message: "a callback threw; ignored", cause },
-        this.#emit,
-      );
-    }
+  #warn(warning: Warning): void {
+    this.#engine.warn(warning, this.#emit, this.#tel?.call);
   }
 }
 
