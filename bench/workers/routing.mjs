@@ -27,12 +27,18 @@ function deployments(sim, names = ["key-a", "key-b", "key-c"]) {
   return providers;
 }
 
-const count429 = (attempts) => attempts.filter((a) => a.status === 429).length;
+// 429s the simulator sent (a wait on a cooldown is recorded as "skipped" with status 429: not counted).
+const count429 = (attempts) =>
+  attempts.filter((a) => a.outcome === "error" && a.status === 429).length;
 
 async function throttling() {
   const seconds = o.quick ? 15 : 60;
   const limit = { requests: 20, tokens: 10_000, windowMs: 1000 };
-  const sim = await startSimulator({ rateLimit: limit, latency: { "*": 50 }, maxLogEntries: 100 });
+  const sim = await startSimulator({
+    rateLimit: limit,
+    latency: { "*": 50 },
+    maxLogEntries: 200_000,
+  });
   const client = new lib.RetryClient({
     env: {},
     providers: deployments(sim),
@@ -88,6 +94,9 @@ async function throttling() {
   const shares = {};
   for (const r of results) if (r.ok) shares[r.provider] = (shares[r.provider] ?? 0) + 1;
   const counts = Object.values(shares);
+  const refusedBy = {};
+  for (const e of sim.requests())
+    if (e.status === 429) refusedBy[e.fault] = (refusedBy[e.fault] ?? 0) + 1;
   await sim.close();
   return {
     throttling: o.throttling,
@@ -99,6 +108,7 @@ async function throttling() {
     offeredTokensPerSecond: offeredTokens / seconds,
     succeeded: results.filter((r) => r.ok).length,
     received429: results.reduce((n, r) => n + r.r429, 0),
+    refusedBy,
     callsThatWaited: results.filter((r) => r.waits > 0).length,
     shares,
     shareSpread: counts.length
@@ -189,12 +199,18 @@ async function leastBusy() {
   let samples = 0;
   let within = 0;
   let worst = 0;
-  const sample = () => {
+  let startSamples = 0;
+  let startWithin = 0;
+  const sample = (atStart) => {
     const v = Object.values(inFlight);
     const spread = Math.max(...v) - Math.min(...v);
     samples++;
     if (spread <= 2) within++; // every member within ±1 of the mean
     worst = Math.max(worst, spread);
+    if (atStart) {
+      startSamples++;
+      if (spread <= 2) startWithin++;
+    }
   };
   const client = new lib.RetryClient({
     env: {},
@@ -213,11 +229,11 @@ async function leastBusy() {
       {
         onAttemptStart: (e) => {
           inFlight[e.target.provider]++;
-          sample();
+          sample(true);
         },
         onAttemptEnd: (e) => {
           inFlight[e.target.provider]--;
-          sample();
+          sample(false);
         },
       },
     ],
@@ -235,6 +251,7 @@ async function leastBusy() {
     samples,
     withinOne: within / samples,
     worstSpread: worst,
+    withinOneAtStarts: startWithin / startSamples,
   };
 }
 

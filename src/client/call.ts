@@ -21,8 +21,9 @@ import { sleep } from "../resilience/sleep.js";
 import type { ResolvedGroup } from "../routing/group-balancer.js";
 import type { Router } from "../routing/router.js";
 import {
-  estimateRequestTokens,
+  estimateInputTokens,
   type Headroom,
+  type RequestEstimate,
   Throttle,
   type ThrottleTicket,
 } from "../routing/throttle.js";
@@ -139,7 +140,12 @@ export class Call {
   /** The group member whose in-flight count this call holds. */
   #reserved: string | undefined;
   /** The token estimate of the request (for throttling), computed on first use. */
-  #tokens: number | undefined;
+  #estimate: RequestEstimate | undefined;
+  /**
+   * The chosen target's headroom, debited at the moment it was found free (so concurrent calls
+   * cannot all spend the same headroom); its first attempt takes it over.
+   */
+  #ticket: ThrottleTicket | undefined;
 
   constructor(
     engine: CallEngine,
@@ -211,14 +217,18 @@ export class Call {
       const target = pending.splice(index, 1)[0]!;
       if (last) this.#fallback(last.target, target, last.error);
       let outcome: ChatResponse | TargetFailure;
-      if (this.#reserved === undefined) {
+      if (this.#reserved === undefined && this.#ticket === undefined) {
         outcome = await this.#runTarget(target, pending, snapshot);
       } else {
         try {
           outcome = await this.#runTarget(target, pending, snapshot);
         } finally {
-          this.#engine.router.balancer.release(this.#reserved);
+          if (this.#reserved !== undefined) this.#engine.router.balancer.release(this.#reserved);
           this.#reserved = undefined;
+          // No attempt took the debit over (the breaker skipped the target): give it back.
+          if (this.#ticket)
+            this.#engine.router.throttle?.settle(this.#ticket, undefined, this.#now());
+          this.#ticket = undefined;
         }
       }
       if (!("error" in outcome)) return outcome;
@@ -258,7 +268,8 @@ export class Call {
     const throttleAt = reads.length;
     if (throttle) for (const key of keys) reads.push(throttle.storeKey(key));
     for (;;) {
-      const expected = group ? router.preselect(group, keys) : 0;
+      const preselected = group ? router.preselect(group, keys) : -1;
+      const expected = Math.max(0, preselected);
       const [values] = await Promise.all([
         store.getMany<Cooldown | BreakerSnapshot | Headroom>(reads),
         budget?.recordRequest(keys[expected]!),
@@ -276,7 +287,7 @@ export class Call {
         let byThrottle = false;
         if (throttle) {
           const shared = values[throttleAt + i] as Headroom | undefined;
-          const t = throttle.blockedUntil(keys[i]!, shared, this.#requestTokens(), now);
+          const t = throttle.blockedUntil(keys[i]!, shared, this.#requestEstimate(), now);
           if (t > blocked) {
             blocked = t;
             byThrottle = true;
@@ -284,6 +295,7 @@ export class Call {
         }
         if (blocked === 0) {
           if (!group) {
+            if (throttle) this.#ticket = throttle.dispatch(keys[i]!, this.#requestEstimate(), now);
             if (i !== 0 && budget)
               await Promise.all([budget.unrecordRequest(keys[0]!), budget.recordRequest(keys[i]!)]);
             return { index: i, snapshot: snapshotOf(i) };
@@ -301,10 +313,13 @@ export class Call {
           const snapshot = snapshotOf(i);
           return !snapshot || visibleState(snapshot, now) !== "open";
         });
-        const member = router.choose(group, keys, closed.length > 0 ? closed : members, expected);
+        const candidates = closed.length > 0 ? closed : members;
+        const member = router.choose(group, keys, candidates, preselected);
         const index = member ?? usable[0];
         if (index !== undefined) {
           if (member !== undefined) this.#reserved = keys[member];
+          if (throttle)
+            this.#ticket = throttle.dispatch(keys[index]!, this.#requestEstimate(), now);
           if (index !== expected && budget)
             await Promise.all([
               budget.unrecordRequest(keys[expected]!),
@@ -333,9 +348,12 @@ export class Call {
     }
   }
 
-  #requestTokens(): number {
-    this.#tokens ??= estimateRequestTokens(this.#messages, this.#options.maxTokens);
-    return this.#tokens;
+  #requestEstimate(): RequestEstimate {
+    this.#estimate ??= {
+      input: estimateInputTokens(this.#messages),
+      output: this.#options.maxTokens ?? 0,
+    };
+    return this.#estimate;
   }
 
   /** Every attempt at one target: retries per the failure table, the budget and the deadline. */
@@ -464,11 +482,18 @@ export class Call {
     const request = this.#requestOptions(target, provider, lane?.signal);
     this.#tel?.attemptStart(target, this.attempts.length, provider);
     const throttle = this.#engine.router.throttle;
-    const ticket = throttle?.dispatch(targetKey(target), this.#requestTokens(), started);
+    let ticket: ThrottleTicket | undefined;
+    if (throttle) {
+      const key = targetKey(target);
+      if (this.#ticket?.key === key) {
+        ticket = this.#ticket;
+        this.#ticket = undefined;
+      } else ticket = throttle.dispatch(key, this.#requestEstimate(), started);
+    }
     if (!this.#streaming) {
       try {
         const response = await provider.complete(this.#messages, request);
-        if (ticket) await this.#settle(ticket, response.rateLimit);
+        if (ticket) await this.#settle(ticket, response.rateLimit, response.usage);
         if (lane && !lane.claim()) return { error: CANCELLED, ttftMs: undefined, cancelled: true };
         return this.#succeed(target, response, started, undefined);
       } catch (error) {
@@ -507,7 +532,8 @@ export class Call {
               emit(event);
               break;
             case "finish":
-              if (ticket) await this.#settle(ticket, event.response.rateLimit);
+              if (ticket)
+                await this.#settle(ticket, event.response.rateLimit, event.response.usage);
               if (lane && !lane.claim())
                 return { error: CANCELLED, ttftMs, cancelled: true, usage: event.response.usage };
               return this.#succeed(target, event.response, started, ttftMs);
@@ -527,9 +553,13 @@ export class Call {
   }
 
   /** A request ended: its rate-limit headers update the headroom, shared once it runs low. */
-  async #settle(ticket: ThrottleTicket, info: RateLimitInfo | undefined): Promise<void> {
+  async #settle(
+    ticket: ThrottleTicket,
+    info: RateLimitInfo | undefined,
+    usage?: Usage,
+  ): Promise<void> {
     const throttle = this.#engine.router.throttle!;
-    const low = throttle.settle(ticket, info, this.#now());
+    const low = throttle.settle(ticket, info, this.#now(), usage?.inputTokens);
     if (!low) return;
     const ttlMs = Math.max(low.requestsResetAt ?? 0, low.tokensResetAt ?? 0) - this.#now();
     if (ttlMs <= 0) return;
@@ -687,7 +717,7 @@ export class Call {
       .filter((i) => {
         const cooldown = values[i];
         if (cooldown && cooldown.until > now) return false;
-        return !router.throttle?.blockedUntil(keys[i]!, undefined, this.#requestTokens(), now);
+        return !router.throttle?.blockedUntil(keys[i]!, undefined, this.#requestEstimate(), now);
       });
     if (free.length === 0) return target;
     if (group?.keys.includes(keys[free[0]!]!))

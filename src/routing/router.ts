@@ -53,12 +53,12 @@ export class Router {
 
   /**
    * The member a group call would take if every member were free, counted in flight at once so
-   * concurrent calls spread before any store answers. Returns an index into `keys`, or 0 when no
+   * concurrent calls spread before any store answers. Returns an index into `keys`, or -1 when no
    * member is pending.
    */
   preselect(group: ResolvedGroup, keys: readonly string[]): number {
     const members = this.members(group, keys);
-    if (members.length === 0) return 0;
+    if (members.length === 0) return -1;
     const index = this.balancer.pick(group, keys, members);
     this.balancer.acquire(keys[index]!);
     return index;
@@ -66,8 +66,8 @@ export class Router {
 
   /**
    * The member to use among `usable` (indices into `keys`, free to take a request), given the
-   * one `preselected`: it stays when usable; else the strategy picks again and the in-flight
-   * count moves. Returns undefined when no member is usable (the in-flight count is released).
+   * one `preselected` (-1 for none): it stays when usable; else the strategy picks again and the
+   * in-flight count moves. Returns undefined when no member is usable (the count is released).
    */
   choose(
     group: ResolvedGroup,
@@ -75,8 +75,10 @@ export class Router {
     usable: readonly number[],
     preselected: number,
   ): number | undefined {
-    if (usable.includes(preselected)) return preselected;
-    this.balancer.release(keys[preselected]!);
+    if (preselected >= 0) {
+      if (usable.includes(preselected)) return preselected;
+      this.balancer.release(keys[preselected]!);
+    }
     if (usable.length === 0) return undefined;
     const index = this.balancer.pick(group, keys, usable);
     this.balancer.acquire(keys[index]!);

@@ -16,6 +16,12 @@ export interface Headroom {
   readonly tokensResetAt?: number;
   /** The longest reset interval seen: the estimate of the next window's length. */
   readonly periodMs: number;
+  /**
+   * How long the report took to arrive (from sending its request). Resets are counted from the
+   * arrival, so they may be up to this much late: requests sent that long before a reset are
+   * counted against the window that follows it too.
+   */
+  readonly skewMs?: number;
 }
 
 /** One request in flight, debited from its target's headroom until its answer reports anew. */
@@ -23,6 +29,14 @@ export interface ThrottleTicket {
   readonly key: string;
   readonly at: number;
   readonly tokens: number;
+  /** The input part of the estimate, before correction (to learn the correction from usage). */
+  readonly input: number;
+}
+
+/** A request's token estimate in two parts: input (characters / 4) and output (`maxTokens`). */
+export interface RequestEstimate {
+  readonly input: number;
+  readonly output: number;
 }
 
 /** Share of a limit below which headroom is written to the store for the fleet. @default 0.1 */
@@ -40,6 +54,11 @@ export function estimateRequestTokens(
   messages: readonly ChatMessage[],
   maxTokens: number | undefined,
 ): number {
+  return estimateInputTokens(messages) + (maxTokens ?? 0);
+}
+
+/** The input part of {@link estimateRequestTokens}: input characters / 4, rounded up. */
+export function estimateInputTokens(messages: readonly ChatMessage[]): number {
   let chars = 0;
   for (const message of messages) {
     const content = (message as { content?: unknown }).content;
@@ -51,7 +70,7 @@ export function estimateRequestTokens(
     const calls = (message as { toolCalls?: ReadonlyArray<{ arguments?: unknown }> }).toolCalls;
     if (calls) for (const call of calls) chars += String(call.arguments ?? "").length;
   }
-  return Math.ceil(chars / 4) + (maxTokens ?? 0);
+  return Math.ceil(chars / 4);
 }
 
 /**
@@ -65,6 +84,17 @@ export function estimateRequestTokens(
 export class Throttle {
   readonly #local = new Map<string, Headroom>();
   readonly #inFlight = new Map<string, Set<ThrottleTicket>>();
+  /** Per target: input tokens the provider reported ÷ the characters/4 estimate (moving average). */
+  readonly #inputRatio = new Map<string, number>();
+
+  /**
+   * Tokens `key` will charge for a request: the input estimate corrected by what the target's
+   * answers reported as input tokens so far (their framing, their tokenizer), plus the output.
+   */
+  tokensFor(key: string, estimate: RequestEstimate): number {
+    const ratio = this.#inputRatio.get(key) ?? 1;
+    return Math.ceil(estimate.input * ratio) + estimate.output;
+  }
 
   /** The store key of a target's shared headroom. */
   storeKey(key: string): string {
@@ -75,9 +105,15 @@ export class Throttle {
    * Until when `key` cannot take a request of `tokens` tokens (a time in the future), or 0 when
    * it can. `shared` is what the store holds for it.
    */
-  blockedUntil(key: string, shared: Headroom | undefined, tokens: number, now: number): number {
+  blockedUntil(
+    key: string,
+    shared: Headroom | undefined,
+    estimate: RequestEstimate,
+    now: number,
+  ): number {
     const local = this.#local.get(key);
     if (!local && !shared) return 0;
+    const tokens = this.tokensFor(key, estimate);
     const view = newest(current(local, now), current(shared, now));
     if (!view) return 0;
     let requests = 0;
@@ -102,8 +138,13 @@ export class Throttle {
   }
 
   /** Counts a request about to be sent to `key`. */
-  dispatch(key: string, tokens: number, now: number): ThrottleTicket {
-    const ticket: ThrottleTicket = { key, at: now, tokens };
+  dispatch(key: string, estimate: RequestEstimate, now: number): ThrottleTicket {
+    const ticket: ThrottleTicket = {
+      key,
+      at: now,
+      tokens: this.tokensFor(key, estimate),
+      input: estimate.input,
+    };
     let set = this.#inFlight.get(key);
     if (!set) {
       set = new Set();
@@ -121,10 +162,19 @@ export class Throttle {
     ticket: ThrottleTicket,
     info: RateLimitInfo | undefined,
     now: number,
+    inputTokens?: number,
   ): Headroom | undefined {
     const set = this.#inFlight.get(ticket.key);
     set?.delete(ticket);
     if (set?.size === 0) this.#inFlight.delete(ticket.key);
+    if (inputTokens !== undefined && inputTokens > 0 && ticket.input > 0) {
+      const sample = Math.min(4, Math.max(0.25, inputTokens / ticket.input));
+      const ratio = this.#inputRatio.get(ticket.key);
+      this.#inputRatio.set(
+        ticket.key,
+        ratio === undefined ? sample : ratio + 0.2 * (sample - ratio),
+      );
+    }
     if (!info) return undefined;
     const previous = this.#local.get(ticket.key);
     const headroom = fromInfo(info, ticket.at, now, previous?.periodMs ?? 0);
@@ -149,6 +199,7 @@ function fromInfo(
   const hasTokens = info.remainingTokens !== undefined && info.resetTokensMs !== undefined;
   if (!hasRequests && !hasTokens) return undefined;
   const out: { -readonly [K in keyof Headroom]: Headroom[K] } = { at, periodMs };
+  if (now > at) out.skewMs = now - at;
   if (hasRequests) {
     out.requests = info.remainingRequests!;
     out.requestsResetAt = now + info.resetRequestsMs!;
@@ -176,7 +227,7 @@ function current(h: Headroom | undefined, now: number): Headroom | undefined {
     return resetAt + Math.ceil((now - resetAt + 1) / step) * step;
   };
   // Requests sent since the current window began count against it.
-  const period = Math.max(1, h.periodMs);
+  const period = Math.max(1, h.periodMs) + (h.skewMs ?? 0);
   let since = h.at;
   if (requestsReset) {
     if (h.limitRequests === undefined) delete next.requests;
