@@ -134,7 +134,7 @@ async function closedLoop(n, concurrency, fn) {
 
 async function hedging() {
   const n = o.quick ? 600 : 2000;
-  const concurrency = 32;
+  const concurrency = 16;
   const latency = o.slowdown
     ? { "*": 1000 }
     : {
