@@ -245,4 +245,21 @@ describe("hedged requests", () => {
       "gpt-4o-mini:success",
     ]);
   });
+
+  it("a hedge that fails while the first request goes on is an error; the first one may still win", async () => {
+    sim.setLatency({ "gpt-4o": 100 });
+    const client = clientFor(sim, {
+      fallbackModels: [["openai", "gpt-4o-mini~500"]],
+      retry: { maxRetries: 0 },
+      hedge: { afterMs: 10, budget: 1 },
+    });
+    const response = await client.complete([Message.user("hi")]);
+    expect(response.model).toBe("gpt-4o");
+    expect(response.attempts.map((a) => `${a.model}:${a.outcome}`)).toEqual([
+      "gpt-4o-mini~500:error",
+      "gpt-4o:success",
+    ]);
+    // The hedge's failure counts for nothing but its record: the fallback's breaker is untouched.
+    expect(await client.circuits()).toEqual([]);
+  });
 });

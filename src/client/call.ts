@@ -602,6 +602,8 @@ export class Call {
       readonly controller: AbortController;
       readonly result: Promise<AttemptResult>;
       done: AttemptResult | undefined;
+      /** Its failure was recorded (and, for the primary, counted by the breaker) already. */
+      recorded: boolean;
     }
     const lanes: Running[] = [];
     let winner = -1;
@@ -633,6 +635,7 @@ export class Call {
         started: at,
         controller,
         done: undefined,
+        recorded: false,
         result: this.#attempt(laneTarget, at, lane).catch((error: unknown) => ({
           error,
           ttftMs: undefined,
@@ -644,7 +647,6 @@ export class Call {
       lanes.push(running);
     };
     launch(target, started);
-    let primaryFailed = false;
     let budgetSpent = false;
     for (;;) {
       const open = lanes.filter((l) => l.done === undefined);
@@ -667,7 +669,7 @@ export class Call {
         // The winner is done (answered, or failed after content): the others were aborted.
         await Promise.all(lanes.map((l) => l.result));
         for (const [i, l] of lanes.entries()) {
-          if (i === winner || (i === 0 && primaryFailed)) continue;
+          if (i === winner || l.recorded) continue;
           this.#recordLane(l, l.done!, "cancelled");
           if (i === 0 && permit) await breaker?.release(permit);
         }
@@ -679,15 +681,17 @@ export class Call {
       if (this.#signal?.aborted || finished.length === lanes.length) {
         // Nobody delivered: the call was aborted, or every request failed before content.
         await Promise.all(lanes.map((l) => l.result));
-        for (const l of lanes.slice(1)) this.#recordLane(l, l.done!, "error");
-        return { outcome: lanes[0]!.done!, settled: primaryFailed };
+        for (const l of lanes.slice(1)) if (!l.recorded) this.#recordLane(l, l.done!, "error");
+        return { outcome: lanes[0]!.done!, settled: lanes[0]!.recorded };
       }
-      const primary = lanes[0]!;
-      if (primary.done !== undefined && !primaryFailed && "error" in primary.done) {
-        // The primary failed before content while a hedge goes on: it counts as a failure now.
-        primaryFailed = true;
-        this.#recordLane(primary, primary.done, "error");
-        if (permit) await breaker?.failure(permit, primary.done.error);
+      // A request that failed before content while others go on counts as a failure now (the
+      // primary for its breaker too), in the order the failures came.
+      for (const [i, l] of lanes.entries()) {
+        if (l.done === undefined || l.recorded || !("error" in l.done)) continue;
+        l.recorded = true;
+        this.#recordLane(l, l.done, "error");
+        if (i === 0 && permit)
+          await breaker?.failure(permit, l.done.error, this.#tel?.onBreakerChange);
       }
       if (canHedge && this.#now() >= last.started + hedge.afterMs && lanes.length === open.length) {
         if (!router.hedgeBudget!.tryAcquire(hedge.budget)) {
