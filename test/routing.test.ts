@@ -262,4 +262,23 @@ describe("hedged requests", () => {
     // The hedge's failure counts for nothing but its record: the fallback's breaker is untouched.
     expect(await client.circuits()).toEqual([]);
   });
+
+  it("listeners see each hedged request start and end once, under its own target", async () => {
+    sim.setLatency({ "gpt-4o": 5000 });
+    const starts: string[] = [];
+    const ends: string[] = [];
+    const client = clientFor(sim, {
+      fallbackModels: [["openai", "gpt-4o-mini"]],
+      hedge: { afterMs: 30, budget: 1 },
+      instrumentation: [
+        {
+          onAttemptStart: (e) => starts.push(`${e.attempt}:${e.target.model}`),
+          onAttemptEnd: (e) => ends.push(`${e.attempt}:${e.target.model}:${e.record.outcome}`),
+        },
+      ],
+    });
+    await client.complete([Message.user("hi")]);
+    expect(starts.sort()).toEqual(["0:gpt-4o", "1:gpt-4o-mini"]);
+    expect(ends.sort()).toEqual(["0:gpt-4o:cancelled", "1:gpt-4o-mini:success"]);
+  });
 });

@@ -71,11 +71,18 @@ export interface CallEngine {
 
 /** One of the concurrent requests of a hedged attempt: its own abort, its events held until it wins. */
 interface Lane {
+  /** 0 for the first request of the attempt, 1… for its hedges. */
+  readonly index: number;
+  /** The attempt as the listeners saw it start. */
+  telemetry?: AttemptStarted | undefined;
   readonly signal: AbortSignal;
   readonly emit: (event: StreamEvent) => void;
   /** At the lane's first content: true when it is (now) the winner, false when another won. */
   claim(): boolean;
 }
+
+/** An attempt as the instrumentation saw it start. */
+type AttemptStarted = ReturnType<CallTelemetry["attemptStart"]>;
 
 /** What one request to one target came to. */
 type AttemptResult =
@@ -383,9 +390,17 @@ export class Call {
       let outcome: AttemptResult;
       /** A hedged attempt already recorded this outcome and settled the permit. */
       let settled = false;
+      /** The first request's start as the listeners saw it (hedged attempts run several). */
+      let telemetry: AttemptStarted | undefined;
       try {
         if (this.#engine.router.hedge) {
-          ({ outcome, settled } = await this.#hedged(target, started, pending, permit, breaker));
+          ({ outcome, settled, telemetry } = await this.#hedged(
+            target,
+            started,
+            pending,
+            permit,
+            breaker,
+          ));
         } else {
           outcome = await this.#attempt(target, started);
         }
@@ -408,7 +423,7 @@ export class Call {
         const reason = asError(this.#signal?.reason);
         if (!settled) {
           const record = this.#record(target, "error", reason, this.#now() - started);
-          this.#tel?.attemptEnd(record, reason, undefined);
+          this.#tel?.attemptEnd(record, reason, undefined, telemetry);
         }
         throw this.#signal?.reason;
       }
@@ -422,7 +437,7 @@ export class Call {
       if (!settled) {
         const { ttftMs, usage } = outcome;
         const record = this.#record(target, "error", typed, this.#now() - started, ttftMs, usage);
-        this.#tel?.attemptEnd(record, typed, undefined);
+        this.#tel?.attemptEnd(record, typed, undefined, telemetry);
       }
       // The wait before a retry: what the server asked for, else backoff. A rate limit also
       // cools the target down for that long, for every call that shares the store.
@@ -476,11 +491,13 @@ export class Call {
     try {
       provider = this.#engine.provider(target.provider);
     } catch (error) {
-      this.#tel?.attemptStart(target, this.attempts.length, undefined);
+      const telemetry = this.#tel?.attemptStart(target, this.#attemptIndex(lane), undefined);
+      if (lane) lane.telemetry = telemetry;
       return { error, ttftMs: undefined };
     }
     const request = this.#requestOptions(target, provider, lane?.signal);
-    this.#tel?.attemptStart(target, this.attempts.length, provider);
+    const telemetry = this.#tel?.attemptStart(target, this.#attemptIndex(lane), provider);
+    if (lane) lane.telemetry = telemetry;
     const throttle = this.#engine.router.throttle;
     let ticket: ThrottleTicket | undefined;
     if (throttle) {
@@ -495,7 +512,7 @@ export class Call {
         const response = await provider.complete(this.#messages, request);
         if (ticket) await this.#settle(ticket, response.rateLimit, response.usage);
         if (lane && !lane.claim()) return { error: CANCELLED, ttftMs: undefined, cancelled: true };
-        return this.#succeed(target, response, started, undefined);
+        return this.#succeed(target, response, started, undefined, lane);
       } catch (error) {
         if (ticket) await this.#settle(ticket, rateLimitOf(error));
         return { error, ttftMs: undefined };
@@ -515,7 +532,7 @@ export class Call {
               if (ttftMs === undefined) {
                 ttftMs = this.#now() - started;
                 if (lane && !lane.claim()) return { error: CANCELLED, ttftMs, cancelled: true };
-                this.#tel?.firstChunk(ttftMs);
+                this.#tel?.firstChunk(ttftMs, lane?.telemetry);
               }
               if (event.type === "text-delta") this.#shownText = true;
               else this.#shownToolCall = true;
@@ -536,7 +553,7 @@ export class Call {
                 await this.#settle(ticket, event.response.rateLimit, event.response.usage);
               if (lane && !lane.claim())
                 return { error: CANCELLED, ttftMs, cancelled: true, usage: event.response.usage };
-              return this.#succeed(target, event.response, started, ttftMs);
+              return this.#succeed(target, event.response, started, ttftMs, lane);
           }
         }
       }
@@ -550,6 +567,11 @@ export class Call {
       if (ticket) await this.#settle(ticket, rateLimitOf(error));
       return usage ? { error, ttftMs, usage } : { error, ttftMs };
     }
+  }
+
+  /** The index the listeners see for an attempt: its record's, offset for a hedge. */
+  #attemptIndex(lane: Lane | undefined): number {
+    return this.attempts.length + (lane?.index ?? 0);
   }
 
   /** A request ended: its rate-limit headers update the headroom, shared once it runs low. */
@@ -592,7 +614,7 @@ export class Call {
     pending: readonly ModelSpec[],
     permit: BreakerPermit | undefined,
     breaker: CircuitBreaker | undefined,
-  ): Promise<{ outcome: AttemptResult; settled: boolean }> {
+  ): Promise<{ outcome: AttemptResult; settled: boolean; telemetry: AttemptStarted | undefined }> {
     const router = this.#engine.router;
     const hedge = router.hedge!;
     router.hedgeBudget!.recordRequest();
@@ -601,6 +623,7 @@ export class Call {
       readonly started: number;
       readonly controller: AbortController;
       readonly result: Promise<AttemptResult>;
+      readonly lane: Lane;
       done: AttemptResult | undefined;
       /** Its failure was recorded (and, for the primary, counted by the breaker) already. */
       recorded: boolean;
@@ -615,6 +638,7 @@ export class Call {
         : controller.signal;
       const held: StreamEvent[] = [];
       const lane: Lane = {
+        index,
         signal,
         emit: (event) => {
           if (winner === index) this.#emit(event);
@@ -634,6 +658,7 @@ export class Call {
         target: laneTarget,
         started: at,
         controller,
+        lane,
         done: undefined,
         recorded: false,
         result: this.#attempt(laneTarget, at, lane).catch((error: unknown) => ({
@@ -674,15 +699,17 @@ export class Call {
           if (i === 0 && permit) await breaker?.release(permit);
         }
         const outcome = settledWinner.done;
-        if (winner === 0) return { outcome, settled: false };
+        const telemetry = lanes[0]!.lane.telemetry;
+        if (winner === 0) return { outcome, settled: false, telemetry };
         if ("error" in outcome) this.#recordLane(settledWinner, outcome, "error");
-        return { outcome, settled: true };
+        return { outcome, settled: true, telemetry };
       }
       if (this.#signal?.aborted || finished.length === lanes.length) {
         // Nobody delivered: the call was aborted, or every request failed before content.
         await Promise.all(lanes.map((l) => l.result));
         for (const l of lanes.slice(1)) if (!l.recorded) this.#recordLane(l, l.done!, "error");
-        return { outcome: lanes[0]!.done!, settled: lanes[0]!.recorded };
+        const first = lanes[0]!;
+        return { outcome: first.done!, settled: first.recorded, telemetry: first.lane.telemetry };
       }
       // A request that failed before content while others go on counts as a failure now (the
       // primary for its breaker too), in the order the failures came.
@@ -730,7 +757,7 @@ export class Call {
   }
 
   #recordLane(
-    lane: { target: ModelSpec; started: number },
+    lane: { target: ModelSpec; started: number; lane: Lane },
     result: AttemptResult,
     outcome: "error" | "cancelled",
   ): void {
@@ -745,7 +772,7 @@ export class Call {
       result.ttftMs,
       result.usage,
     );
-    this.#tel?.attemptEnd(record, error, undefined);
+    this.#tel?.attemptEnd(record, error, undefined, lane.lane.telemetry);
   }
 
   #succeed(
@@ -753,6 +780,7 @@ export class Call {
     response: ProviderResponse,
     started: number,
     ttftMs: number | undefined,
+    lane?: Lane,
   ): ChatResponse {
     const record = this.#record(
       target,
@@ -762,7 +790,7 @@ export class Call {
       ttftMs,
       response.usage,
     );
-    this.#tel?.attemptEnd(record, undefined, response);
+    this.#tel?.attemptEnd(record, undefined, response, lane?.telemetry);
     if (this.#group) {
       // The latency strategy learns from every answer of a member: time to the answer, or to
       // the first content of a stream.
