@@ -132,7 +132,7 @@ export function routingSection(r) {
     lines.push(
       `A group of three keys (\`least-busy\`), each limited by the simulator to ${on.limit.requests} requests and ${on.limit.tokens} tokens per ${on.limit.windowMs} ms window (charged at admission: input estimate + \`max_tokens\`, as the providers do). Offered load: Poisson arrivals for ${on.seconds} s at ${round(on.offeredPerSecond, 1)} requests/s and ${round(on.offeredTokensPerSecond, 0)} tokens/s — about 2× one key's limit on both — with 80 % of requests asking for 200 output tokens and 20 % for 1500. Every call may retry (20 retries, no retry budget) so that success is not the difference; answers take 50 ms.`,
       "",
-      "| throttling | requests | succeeded | 429s received | calls that waited for a reset | answers per key | spread (max − min) / max |",
+      "| throttling | requests | succeeded | 429s received | calls that waited (for a reset or a cooldown) | answers per key | spread (max − min) / max |",
       "|---|--:|--:|--:|--:|---|--:|",
       ...[on, off].map(
         (x) =>
