@@ -158,9 +158,10 @@ describe("proactive throttling", () => {
     await a.complete([Message.user("hi")]);
     await expect(b.complete([Message.user("hi")])).rejects.toThrow(/headroom/);
     expect(sim.requests()).toHaveLength(1);
-    expect((await store.entries("ratelimit:")).map(([k]) => k)).toEqual([
-      "ratelimit:openai:gpt-4o",
-    ]);
+    // Under the target's key, which names the simulator's endpoint (not the default one).
+    const shared = (await store.entries("ratelimit:")).map(([k]) => k);
+    expect(shared).toHaveLength(1);
+    expect(shared[0]).toMatch(/^ratelimit:openai@[^:]+:gpt-4o$/);
   });
 
   it("reads Anthropic's rate-limit headers too", async () => {

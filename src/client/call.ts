@@ -65,6 +65,8 @@ export interface CallEngine {
   /** The configured listeners; undefined when there are none (then no event is built). */
   readonly instruments: Instruments | undefined;
   warn(warning: Warning, emit?: (event: StreamEvent) => void, call?: CallTelemetry["call"]): void;
+  /** The state key of a target: `provider:model`, or `provider@<endpoint digest>:model`. */
+  keyOf(target: ModelSpec): string;
   /** Which target next: group strategies, rate-limit headroom, hedges. */
   readonly router: Router;
 }
@@ -106,7 +108,25 @@ const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
 const CANCELLED = Object.freeze(new Error("cancelled: a hedged request delivered first"));
 const noop = () => {};
 
-export const targetKey = (t: ModelSpec): string => `${t.provider}:${t.model}`;
+/**
+ * The state key of a target (breaker, cooldown, budget): `provider:model` on the provider's
+ * default endpoint; `provider@<digest>:model` when `endpoint` (its base URL) is another one, so
+ * that state learnt against one endpoint never blocks another.
+ */
+export const targetKey = (t: ModelSpec, endpoint?: string): string =>
+  endpoint === undefined
+    ? `${t.provider}:${t.model}`
+    : `${t.provider}@${endpointDigest(endpoint)}:${t.model}`;
+
+/** A short, stable digest of a base URL (FNV-1a, 32 bits, 8 hex digits). */
+export function endpointDigest(baseURL: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < baseURL.length; i++) {
+    hash ^= baseURL.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(16).padStart(8, "0");
+}
 
 /**
  * One `complete()` or `stream()` call: walks the chain of targets, retrying each per the failure
@@ -267,7 +287,7 @@ export class Call {
     const { store, budget, router } = this.#engine;
     const throttle = router.throttle;
     const group = this.#group;
-    const keys = pending.map(targetKey);
+    const keys = pending.map((target) => this.#engine.keyOf(target));
     const breakers = keys.map((key) => this.#engine.breaker(key));
     const reads = keys.map((key) => `cooldown:${key}`);
     const breakerAt = reads.length;
@@ -370,7 +390,7 @@ export class Call {
     snapshot: BreakerSnapshot | null | undefined,
   ): Promise<ChatResponse | TargetFailure> {
     const hasOtherTarget = pending.length > 0;
-    const key = targetKey(target);
+    const key = this.#engine.keyOf(target);
     const breaker = this.#engine.breaker(key);
     const budget = this.#engine.budget;
     let previousDelay: number | undefined;
@@ -432,6 +452,14 @@ export class Call {
         hasOtherTarget,
         fallbackOnContentFilter: this.#engine.config.fallbackOnContentFilter ?? false,
       });
+      if (decision.kind === "foreign") {
+        // Not the target's failure (a bug, a custom provider's own error): rethrown as itself.
+        if (permit) await breaker?.release(permit);
+        const typed = asError(error);
+        const record = this.#record(target, "error", typed, this.#now() - started);
+        this.#tel?.attemptEnd(record, typed, undefined);
+        throw error;
+      }
       if (permit) await breaker?.failure(permit, error, this.#tel?.onBreakerChange);
       const typed = asError(error);
       if (!settled) {
@@ -501,7 +529,7 @@ export class Call {
     const throttle = this.#engine.router.throttle;
     let ticket: ThrottleTicket | undefined;
     if (throttle) {
-      const key = targetKey(target);
+      const key = this.#engine.keyOf(target);
       if (this.#ticket?.key === key) {
         ticket = this.#ticket;
         this.#ticket = undefined;
@@ -734,13 +762,14 @@ export class Call {
   async #hedgeTarget(target: ModelSpec, pending: readonly ModelSpec[]): Promise<ModelSpec> {
     const router = this.#engine.router;
     const group = this.#group;
-    let candidates = pending.filter((t) => this.#engine.breaker(targetKey(t))?.state !== "open");
-    if (group?.keys.includes(targetKey(target))) {
-      const members = candidates.filter((t) => group.keys.includes(targetKey(t)));
+    const keyOf = (t: ModelSpec) => this.#engine.keyOf(t);
+    let candidates = pending.filter((t) => this.#engine.breaker(keyOf(t))?.state !== "open");
+    if (group?.keys.includes(keyOf(target))) {
+      const members = candidates.filter((t) => group.keys.includes(keyOf(t)));
       if (members.length > 0) candidates = members;
     }
     if (candidates.length === 0) return target;
-    const keys = candidates.map(targetKey);
+    const keys = candidates.map(keyOf);
     const values = await this.#engine.store.getMany<Cooldown>(keys.map((k) => `cooldown:${k}`));
     const now = this.#now();
     const free = candidates
@@ -794,7 +823,7 @@ export class Call {
     if (this.#group) {
       // The latency strategy learns from every answer of a member: time to the answer, or to
       // the first content of a stream.
-      const key = targetKey(target);
+      const key = this.#engine.keyOf(target);
       if (this.#group.keys.includes(key))
         this.#engine.router.balancer.observeLatency(key, ttftMs ?? record.durationMs);
     }
@@ -887,6 +916,7 @@ export class Call {
     set("connectTimeoutMs", o.connectTimeoutMs ?? c.connectTimeoutMs);
     set("firstTokenTimeoutMs", o.firstTokenTimeoutMs ?? c.firstTokenTimeoutMs);
     set("idleTimeoutMs", o.idleTimeoutMs ?? c.idleTimeoutMs);
+    set("silentTargetMs", o.silentTargetMs ?? c.silentTargetMs);
     set("prefill", prefill);
     set("providerOptions", o.providerOptions?.[target.provider]);
     return request as unknown as ProviderRequestOptions;
@@ -962,6 +992,8 @@ export class Call {
       if (TimeoutError.isInstance(error)) error.attempts = this.attempts;
       return error;
     }
+    // A bug is rethrown as itself, untouched.
+    if (!RetryClientError.isInstance(error)) return error;
     // After "restart"/"continue" found no target to finish the answer, the original
     // interruption is what failed, never a later error (such as a refused prefill).
     const final = this.#interruption ?? error;
