@@ -91,6 +91,8 @@ export class RetryClient {
   readonly #listeners = new Set<(event: StreamEvent) => void>();
   /** Per provider name: the base URL its state keys name (undefined on the default endpoint). */
   readonly #endpoints = new Map<string, string | undefined>();
+  /** Target keys by provider, then model. */
+  readonly #keys = new Map<string, Map<string, string>>();
   readonly #instruments: Instruments | undefined;
   readonly #unsubscribe: (() => void) | undefined;
   #defaultChain: readonly ModelSpec[] | undefined;
@@ -153,7 +155,7 @@ export class RetryClient {
       maxRetryAfterMs: config.maxRetryAfterMs ?? 60_000,
       instruments: this.#instruments,
       warn: (warning, emit, call) => this.#warn(warning, emit, call),
-      keyOf: (target) => targetKey(target, this.#endpointOf(target.provider)),
+      keyOf: (target) => this.#keyOf(target),
       router: this.#router,
     };
     this.#unsubscribe = this.store.onWarning?.((warning) => {
@@ -350,10 +352,7 @@ export class RetryClient {
         deadlineMs,
       );
     }
-    const signals = [callerSignal, deadline?.signal, streamSignal].filter(
-      (s): s is AbortSignal => s !== undefined,
-    );
-    const signal = signals.length <= 1 ? signals[0] : AbortSignal.any(signals);
+    const signal = oneSignal(callerSignal, deadline?.signal, streamSignal);
     const groupName = this.#groups.size > 0 ? this.#groupName(options) : undefined;
     const call = new Call(
       this.#engine,
@@ -531,6 +530,28 @@ export class RetryClient {
    * The base URL that names the endpoint in the state keys of provider `name`: undefined on
    * the provider's default endpoint (keys stay `provider:model`).
    */
+  /**
+   * The state key of a target, computed once per provider and model (a call asks for it several
+   * times, and the endpoint digest hashes the base URL).
+   */
+  #keyOf(target: ModelSpec): string {
+    let byModel = this.#keys.get(target.provider);
+    if (byModel === undefined) {
+      byModel = new Map();
+      this.#keys.set(target.provider, byModel);
+    }
+    let key = byModel.get(target.model);
+    if (key === undefined) {
+      key = targetKey(target, this.#endpointOf(target.provider));
+      // Kept only once the provider's endpoint is known (an unknown provider is asked again);
+      // model names come from callers: bound what is kept.
+      if (!this.#endpoints.has(target.provider)) return key;
+      if (byModel.size >= 1024) byModel.clear();
+      byModel.set(target.model, key);
+    }
+    return key;
+  }
+
   #endpointOf(name: string): string | undefined {
     if (this.#endpoints.has(name)) return this.#endpoints.get(name);
     let endpoint: string | undefined;
@@ -710,3 +731,16 @@ function checkRef(name: string, ref: ModelRef): void {
 }
 
 export { targetKey };
+
+/** The one signal a call listens to: the only one given, or all of them combined. */
+function oneSignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
+  let only: AbortSignal | undefined;
+  let count = 0;
+  for (const signal of signals) {
+    if (signal === undefined) continue;
+    only = signal;
+    count++;
+  }
+  if (count <= 1) return only;
+  return AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined));
+}

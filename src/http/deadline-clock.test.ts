@@ -27,11 +27,29 @@ describe("DeadlineClock", () => {
     expect(log.sort()).toEqual(["d1@100", "d3@100"]);
     vi.advanceTimersByTime(200);
     expect(log.slice(2)).toEqual(["d2@200", "d4@250", "d0@300"]);
-    // Nothing left: no timer keeps the process alive.
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it("moves and cancels deadlines; clears its timer when none is left", () => {
+  it("holds the process open only while a deadline is pending; reuses its timer", () => {
+    vi.useRealTimers();
+    const timeouts = () =>
+      process.getActiveResourcesInfo().filter((name) => name === "Timeout").length;
+    const clock = new DeadlineClock();
+    const setTimeoutSpy = vi.spyOn(globalThis, "setTimeout");
+    const before = timeouts();
+    for (let i = 0; i < 20; i++) {
+      const d = new Deadline({ onDeadline: () => {} });
+      clock.schedule(d, Date.now() + 600_000 + i * 1000);
+      expect(timeouts()).toBe(before + 1);
+      clock.cancel(d);
+      expect(timeouts()).toBe(before);
+    }
+    // One request at a time: one timer for all of them, unref'd in between.
+    expect(setTimeoutSpy.mock.calls.length).toBe(1);
+    setTimeoutSpy.mockRestore();
+  });
+
+  it("moves and cancels deadlines", () => {
     const clock = new DeadlineClock();
     const log: string[] = [];
     const a = owner(log, "a");
@@ -44,7 +62,6 @@ describe("DeadlineClock", () => {
     vi.advanceTimersByTime(1999);
     expect(log).toEqual([]);
     clock.cancel(b);
-    expect(vi.getTimerCount()).toBe(0);
     vi.advanceTimersByTime(10_000);
     expect(log).toEqual([]);
     clock.cancel(b); // cancelling twice is harmless

@@ -26,13 +26,17 @@ type Entry = Deadline;
  *
  * Granularity: none added. An owner is called on the first timer turn at or after its due
  * time, as a `setTimeout` of its own would be: never early, late only by what the event loop
- * is late. The timer is a plain `setTimeout` (so fake timers drive it, `Date` faked too); it is
- * cleared when no deadline is left, so it never keeps a process alive on its own.
+ * is late. The timer is a plain `setTimeout` (so fake timers drive it, `Date` faked too). When
+ * no deadline is left it is unref'd rather than cleared (cleared where timers have no `unref`):
+ * it never keeps a process alive on its own, and a process making one request at a time does
+ * not arm a new timer for each.
  */
 export class DeadlineClock {
   readonly #heap: Entry[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
+  /** Whether the timer holds the process open (it does while a deadline is pending). */
+  #held = false;
   /** The functions the timer was armed with (fake timers may have been swapped in since). */
   #setTimer: typeof setTimeout | undefined;
   #clearTimer: typeof clearTimeout | undefined;
@@ -58,8 +62,8 @@ export class DeadlineClock {
     if (entry.index < 0) return;
     this.#remove(entry);
     // The timer may stay armed for a deadline that is gone: it then finds nothing due and
-    // re-arms for the next one. With none left it is cleared.
-    if (this.#heap.length === 0) this.#disarm();
+    // re-arms for the next one. With none left it stops holding the process open.
+    if (this.#heap.length === 0) this.#release();
   }
 
   #remove(entry: Entry): void {
@@ -93,21 +97,37 @@ export class DeadlineClock {
   #arm(): void {
     const first = this.#heap[0];
     if (first === undefined) {
-      this.#disarm();
+      this.#release();
       return;
     }
+    const timer = this.#timer;
     if (
-      this.#timer !== undefined &&
+      timer !== undefined &&
       this.#timerAt <= first.at &&
       this.#setTimer === globalThis.setTimeout
     ) {
+      if (!this.#held) {
+        this.#held = true;
+        (timer as { ref?: () => void }).ref?.();
+      }
       return;
     }
     this.#disarm();
     this.#setTimer = globalThis.setTimeout;
     this.#clearTimer = globalThis.clearTimeout;
     this.#timerAt = first.at;
+    this.#held = true;
     this.#timer = setTimeout(this.#fire, Math.max(0, first.at - Date.now()));
+  }
+
+  /** No deadline left: the timer may stay armed, but must not keep the process alive. */
+  #release(): void {
+    const timer = this.#timer as { unref?: () => void } | undefined;
+    if (timer === undefined || !this.#held) return;
+    if (typeof timer.unref === "function") {
+      this.#held = false;
+      timer.unref();
+    } else this.#disarm();
   }
 
   #disarm(): void {
