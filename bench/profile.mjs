@@ -1,8 +1,11 @@
-// `node bench/profile.mjs [contestant] [--stream] [--concurrency=64] [--requests=N]`
+// `node bench/profile.mjs [contestant] [--stream] [--concurrency=64] [--requests=N] [--dist=DIR] [--save=LABEL]`
 // Runs one overhead cell under `node --cpu-prof` and prints where the client's CPU goes: self
 // time by function and by file (dist/ files named as their src/ twins). Profiles land in
-// bench/results/profiles/ (not committed). Builds like `npm run bench` when dist/ is stale.
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+// bench/results/profiles/ (not committed). Builds like `npm run bench` when dist/ is stale;
+// `--dist` profiles another build instead (e.g. one of `main`, for a before/after). `--save`
+// keeps the top frames under LABEL in bench/results/profile-frames.json, which BENCHMARKS.md
+// shows.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { prepareDist } from "./lib/dist.mjs";
 import { BENCH_DIR, runChild, startSimulatorProcess } from "./lib/proc.mjs";
@@ -22,7 +25,9 @@ const dir = join(
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 
-const dist = prepareDist();
+const distArg = args.find((a) => a.startsWith("--dist="))?.split("=")[1];
+const save = args.find((a) => a.startsWith("--save="))?.split("=")[1];
+const dist = distArg ?? prepareDist();
 const sim = await startSimulatorProcess({ text: LONG_TEXT, maxLogEntries: 100 });
 let result;
 try {
@@ -68,9 +73,9 @@ const byFile = new Map();
 const short = (url) =>
   url
     .replace(/^file:\/\//, "")
-    .replace(/.*\/bench\/\.dist\//, "src/")
-    .replace(/\.js$/, ".ts")
-    .replace(/.*\/node_modules\//, "node_modules/");
+    .replace(/.*\/node_modules\//, "node_modules/")
+    .replace(/^\/.*\/dist[^/]*\//, "src/")
+    .replace(/\.js$/, ".ts");
 for (const node of profile.nodes) {
   const t = dt.get(node.id) ?? 0;
   if (t === 0) continue;
@@ -99,3 +104,25 @@ console.log(
   `\nSelf time (share of busy time, µs per request) by file (top 25):\n${top(byFile, 25)}`,
 );
 console.log(`\nSelf time by function (top 40):\n${top(byFn, 40)}`);
+
+if (save) {
+  const file = join(BENCH_DIR, "results/profile-frames.json");
+  const saved = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
+  const rows = (m, n) =>
+    [...m]
+      .filter(([k]) => k !== "((idle))" && !k.startsWith("(idle)"))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([frame, t]) => ({ frame, share: t / busy }));
+  saved[`${save} ${stream ? "streaming" : "non-streaming"} c=${concurrency}`] = {
+    label: save,
+    stream,
+    concurrency,
+    at: new Date().toISOString(),
+    cpuUsPerRequest: result.cpuUsPerRequest,
+    byFile: rows(byFile, 12),
+    byFunction: rows(byFn, 15),
+  };
+  writeFileSync(file, `${JSON.stringify(saved, null, 2)}\n`);
+  console.log(`\nsaved under "${save}" in ${file}`);
+}

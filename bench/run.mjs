@@ -3,7 +3,8 @@
 // someone else cannot pull it away mid-run), runs the suites, and writes BENCHMARKS.md, the
 // JSON results and the SVG chart.
 import { execSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { prepareDist } from "./lib/dist.mjs";
@@ -56,6 +57,8 @@ const results = {
     "ioredis",
   ]),
   notes: [],
+  // A shared machine: what else was running says how far to trust the absolute figures.
+  loadAverage: { start: loadavg() },
 };
 const t0 = performance.now();
 const runners = {
@@ -88,6 +91,10 @@ if (quick && suites.includes("chaos")) {
   for (const name of suites) await run(name);
 }
 results.finishedAt = new Date().toISOString();
+results.loadAverage.end = loadavg();
+// Top profile frames saved by `node bench/profile.mjs --save=LABEL` (before / after a change).
+const framesFile = join(BENCH_DIR, "results", "profile-frames.json");
+if (existsSync(framesFile)) results.profiles = JSON.parse(readFileSync(framesFile, "utf8"));
 if (!quick && pick("suites")) {
   // A full run of some suites keeps the other suites' figures from the last full run, saying so.
   try {

@@ -122,6 +122,11 @@ export function renderMarkdown(results) {
     `| OS | ${m.os} |`,
     `| Node | ${m.node} |`,
     ...Object.entries(v).map(([name, ver]) => `| ${name} | ${ver} |`),
+    ...(results.loadAverage
+      ? [
+          `| load average (1 / 5 / 15 min) | ${results.loadAverage.start.map((x) => x.toFixed(2)).join(" / ")} at the start, ${(results.loadAverage.end ?? []).map((x) => x.toFixed(2)).join(" / ")} at the end |`,
+        ]
+      : []),
     "",
     "Every request goes to the retry-client simulator (`startSimulator` from `dist/`) running in a process of its own on 127.0.0.1; every contestant runs in a child process of its own, warmed up first. CPU is `process.cpuUsage()` (user + system) of the client process over the measured requests, divided by the requests (or by the streamed content chunks).",
     "",
@@ -221,6 +226,7 @@ export function renderMarkdown(results) {
     );
   }
   lines.push(...routingSection(results.routing));
+  lines.push(...profileSection(results.profiles));
   if (results.notes?.length) lines.push("## Notes", "", ...results.notes.map((n) => `- ${n}`), "");
   return `${lines.join("\n")}\n`;
 }
@@ -281,4 +287,42 @@ export function renderSvg(results) {
     "</svg>",
   );
   return `${out.join("\n")}\n`;
+}
+
+/** Top frames of `bench/profile.mjs --save=LABEL` runs, side by side per cell. */
+function profileSection(profiles) {
+  if (!profiles || Object.keys(profiles).length === 0) return [];
+  const out = [
+    "## 6. Profiles: where the CPU goes",
+    "",
+    "`node bench/profile.mjs [--stream] --save=LABEL [--dist=DIR]`: one overhead cell (concurrency 64) under `node --cpu-prof`, self time by function as a share of the busy (non-idle) time; `src/` frames are retry-client's (line numbers of the built JavaScript), `node:` frames Node's own (most of them the same HTTP work the floor does). JSON.parse and other built-ins count as their caller's self time. One profile per row, on a shared machine: compare shares, not µs.",
+    "",
+  ];
+  const cells = new Map();
+  for (const p of Object.values(profiles)) {
+    const cell = `${p.stream ? "streaming" : "non-streaming"}, concurrency ${p.concurrency}`;
+    cells.set(cell, [...(cells.get(cell) ?? []), p]);
+  }
+  for (const [cell, runs] of cells) {
+    out.push(`### ${cell}`, "");
+    const n = Math.max(...runs.map((r) => r.byFunction.length));
+    out.push(
+      `| # | ${runs.map((r) => `${r.label} (${f(r.cpuUsPerRequest)} µs/request while profiled, ${r.at.slice(0, 16)}Z)`).join(" | ")} |`,
+      `|--:|${runs.map(() => "---").join("|")}|`,
+    );
+    for (let i = 0; i < n; i++) {
+      out.push(
+        `| ${i + 1} | ${runs
+          .map((r) => {
+            const row = r.byFunction[i];
+            return row
+              ? `${(row.share * 100).toFixed(1)} % \`${row.frame.replace(/\s+/g, " ").replace(/\|/g, "\\|")}\``
+              : "";
+          })
+          .join(" | ")} |`,
+      );
+    }
+    out.push("");
+  }
+  return out;
 }
