@@ -352,7 +352,10 @@ export class RetryClient {
         deadlineMs,
       );
     }
-    const signal = oneSignal(callerSignal, deadline?.signal, streamSignal);
+    const signals = [callerSignal, deadline?.signal, streamSignal].filter(
+      (s): s is AbortSignal => s !== undefined,
+    );
+    const signal = signals.length <= 1 ? signals[0] : AbortSignal.any(signals);
     const groupName = this.#groups.size > 0 ? this.#groupName(options) : undefined;
     const call = new Call(
       this.#engine,
@@ -527,10 +530,6 @@ export class RetryClient {
   }
 
   /**
-   * The base URL that names the endpoint in the state keys of provider `name`: undefined on
-   * the provider's default endpoint (keys stay `provider:model`).
-   */
-  /**
    * The state key of a target, computed once per provider and model (a call asks for it several
    * times, and the endpoint digest hashes the base URL).
    */
@@ -552,6 +551,10 @@ export class RetryClient {
     return key;
   }
 
+  /**
+   * The base URL that names the endpoint in the state keys of provider `name`: undefined on
+   * the provider's default endpoint (keys stay `provider:model`).
+   */
   #endpointOf(name: string): string | undefined {
     if (this.#endpoints.has(name)) return this.#endpoints.get(name);
     let endpoint: string | undefined;
@@ -731,16 +734,3 @@ function checkRef(name: string, ref: ModelRef): void {
 }
 
 export { targetKey };
-
-/** The one signal a call listens to: the only one given, or all of them combined. */
-function oneSignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
-  let only: AbortSignal | undefined;
-  let count = 0;
-  for (const signal of signals) {
-    if (signal === undefined) continue;
-    only = signal;
-    count++;
-  }
-  if (count <= 1) return only;
-  return AbortSignal.any(signals.filter((s): s is AbortSignal => s !== undefined));
-}
