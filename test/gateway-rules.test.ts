@@ -8,7 +8,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway } from "../src/gateway/index.js";
-import { type Simulator, startSimulator } from "../src/simulator/index.js";
+import { startSimulator } from "../src/simulator/index.js";
 import {
   type GatewayFixture,
   postJson,

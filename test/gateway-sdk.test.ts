@@ -232,8 +232,8 @@ describe("@anthropic-ai/sdk through the gateway", () => {
     expect(after.stop_reason).toBe("end_turn");
     const last = fx.sim.requests().at(-1);
     expect(last?.wire).toBe("openai");
-    const messages = (last?.body as { messages: Array<{ role: string; tool_call_id?: string }> })
-      .messages;
+    const body = last?.body as { messages: Array<{ role: string; tool_call_id?: string }> };
+    const messages = body.messages;
     expect(messages.at(-1)).toMatchObject({ role: "tool", tool_call_id: block.id });
   });
 });
