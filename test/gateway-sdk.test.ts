@@ -17,7 +17,7 @@ const weather = {
   name: "get_weather",
   description: "Weather of a city",
   parameters: {
-    type: "object",
+    type: "object" as const,
     properties: { city: { type: "string" } },
     required: ["city"],
   },
