@@ -105,3 +105,56 @@ export function postJson(
 ): ReturnType<typeof rawRequest> {
   return rawRequest(url, { path, body: JSON.stringify(body), headers });
 }
+
+/** A `retry-client serve` process (the built binary). */
+export interface ServeProcess {
+  readonly url: string;
+  readonly child: import("node:child_process").ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number | null>;
+}
+
+/** Spawns `dist/cli/main.js serve ARGS` and waits for its `listening on` line. */
+export async function spawnServe(
+  bin: string,
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+): Promise<ServeProcess> {
+  const { spawn } = await import("node:child_process");
+  const child = spawn(process.execPath, [bin, "serve", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NO_COLOR: "1",
+      ...env,
+    },
+  });
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d) => {
+    out += d;
+  });
+  child.stderr?.on("data", (d) => {
+    err += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 15_000);
+    const check = () => {
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1] as string);
+      }
+    };
+    child.stdout?.on("data", check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited ${code}: ${err}`));
+    });
+  });
+  return { url, child, stdout: () => out, stderr: () => err, exited };
+}
