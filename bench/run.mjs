@@ -3,13 +3,15 @@
 // someone else cannot pull it away mid-run), runs the suites, and writes BENCHMARKS.md, the
 // JSON results and the SVG chart.
 import { execSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { prepareDist } from "./lib/dist.mjs";
 import { machine, versions } from "./lib/machine.mjs";
 import { BENCH_DIR } from "./lib/proc.mjs";
 import { evaluateTargets, renderMarkdown, renderSvg } from "./lib/report.mjs";
+import { renderGatewaySection, spliceGatewaySection, gatewayTargets } from "./gateway/report.mjs";
+import { runGateway } from "./gateway/suite.mjs";
 import { runChaos } from "./suites/chaos.mjs";
 import { runMemory } from "./suites/memory.mjs";
 import { runOverhead } from "./suites/overhead.mjs";
@@ -23,7 +25,7 @@ const pick = (name) =>
     .find((a) => a.startsWith(`--${name}=`))
     ?.split("=")[1]
     .split(",");
-const suites = pick("suites") ?? ["overhead", "chaos", "memory", "stores"];
+const suites = pick("suites") ?? ["overhead", "chaos", "memory", "stores", "gateway"];
 const only = pick("only");
 const log = (line) => console.log(line);
 
@@ -56,7 +58,13 @@ const results = {
   notes: [],
 };
 const t0 = performance.now();
-const runners = { overhead: runOverhead, chaos: runChaos, memory: runMemory, stores: runStores };
+const runners = {
+  overhead: runOverhead,
+  chaos: runChaos,
+  memory: runMemory,
+  stores: runStores,
+  gateway: runGateway,
+};
 const run = async (name) => {
   const t = performance.now();
   log(`== ${name}${quick ? " (quick)" : ""}`);
@@ -79,15 +87,31 @@ if (quick && suites.includes("chaos")) {
 }
 results.finishedAt = new Date().toISOString();
 results.seconds = (performance.now() - t0) / 1000;
-results.targets = evaluateTargets(results);
+const gatewayOnly = suites.length === 1 && suites[0] === "gateway";
+results.targets = gatewayOnly
+  ? gatewayTargets(results.gateway)
+  : [...evaluateTargets(results), ...gatewayTargets(results.gateway)];
 
 mkdirSync(join(BENCH_DIR, "results"), { recursive: true });
-writeFileSync(
-  join(BENCH_DIR, "results", quick ? "quick.json" : "latest.json"),
-  `${JSON.stringify(results, null, 2)}\n`,
-);
-if (results.overhead) writeFileSync(join(BENCH_DIR, "results/overhead.svg"), renderSvg(results));
-writeFileSync(join(ROOT, "BENCHMARKS.md"), renderMarkdown(results));
+const section = renderGatewaySection(results.gateway, results);
+const benchmarksPath = join(ROOT, "BENCHMARKS.md");
+if (gatewayOnly) {
+  // A gateway-only run replaces the gateway section alone and keeps the other suites' results.
+  writeFileSync(
+    join(BENCH_DIR, "results", quick ? "gateway-quick.json" : "gateway.json"),
+    `${JSON.stringify(results, null, 2)}\n`,
+  );
+  const existing = existsSync(benchmarksPath) ? readFileSync(benchmarksPath, "utf8") : "# Benchmarks\n";
+  writeFileSync(benchmarksPath, spliceGatewaySection(existing, section));
+} else {
+  writeFileSync(
+    join(BENCH_DIR, "results", quick ? "quick.json" : "latest.json"),
+    `${JSON.stringify(results, null, 2)}\n`,
+  );
+  if (results.overhead) writeFileSync(join(BENCH_DIR, "results/overhead.svg"), renderSvg(results));
+  const markdown = renderMarkdown(results);
+  writeFileSync(benchmarksPath, section ? spliceGatewaySection(markdown, section) : markdown);
+}
 log(`\nTargets (${results.seconds.toFixed(0)} s):`);
 for (const t of results.targets)
   log(`  ${t.met ? "met   " : "MISSED"} ${t.name}: ${t.value} (${t.limit})`);
