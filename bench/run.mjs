@@ -6,12 +6,12 @@ import { execSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { gatewayTargets, renderGatewaySection, spliceGatewaySection } from "./gateway/report.mjs";
+import { runGateway } from "./gateway/suite.mjs";
 import { prepareDist } from "./lib/dist.mjs";
 import { machine, versions } from "./lib/machine.mjs";
 import { BENCH_DIR } from "./lib/proc.mjs";
 import { evaluateTargets, renderMarkdown, renderSvg } from "./lib/report.mjs";
-import { renderGatewaySection, spliceGatewaySection, gatewayTargets } from "./gateway/report.mjs";
-import { runGateway } from "./gateway/suite.mjs";
 import { runChaos } from "./suites/chaos.mjs";
 import { runMemory } from "./suites/memory.mjs";
 import { runOverhead } from "./suites/overhead.mjs";
@@ -101,7 +101,9 @@ if (gatewayOnly) {
     join(BENCH_DIR, "results", quick ? "gateway-quick.json" : "gateway.json"),
     `${JSON.stringify(results, null, 2)}\n`,
   );
-  const existing = existsSync(benchmarksPath) ? readFileSync(benchmarksPath, "utf8") : "# Benchmarks\n";
+  const existing = existsSync(benchmarksPath)
+    ? readFileSync(benchmarksPath, "utf8")
+    : "# Benchmarks\n";
   writeFileSync(benchmarksPath, spliceGatewaySection(existing, section));
 } else {
   writeFileSync(

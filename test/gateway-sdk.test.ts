@@ -257,5 +257,16 @@ describe("service endpoints", () => {
     expect(metrics.body).toMatch(
       /retry_client_attempts_total\{provider="openai",model="gpt-4o~503-first-2",outcome="error"\} 2/,
     );
+    // Fed by the client's lifecycle listeners (ClientConfig.instrumentation).
+    expect(metrics.body).toMatch(
+      /retry_client_retries_total\{provider="openai",model="gpt-4o~503-first-2"\} 2/,
+    );
+    expect(metrics.body).toMatch(
+      /retry_client_time_to_first_chunk_seconds_count\{provider="openai",model="gpt-4o~500-first-1"\} 1/,
+    );
+    expect(metrics.body).toMatch(
+      /retry_client_tokens_total\{provider="anthropic",[^}]*type="output"\} \d+/,
+    );
+    expect(metrics.body).toMatch(/retry_client_calls_total\{outcome="success"\} \d+/);
   });
 });

@@ -34,8 +34,7 @@ function once() {
         });
         res.on("end", () => {
           const end = performance.now();
-          const ok =
-            res.statusCode === 200 && (!o.check || text.includes(o.check));
+          const ok = res.statusCode === 200 && (!o.check || text.includes(o.check));
           if (!ok) {
             errors += 1;
             firstError ??= `${res.statusCode} ${text.slice(0, 200)}`;

@@ -1,7 +1,9 @@
 // The gateway section of BENCHMARKS.md (between markers, so a gateway-only run replaces just it)
 // and its targets.
 const f = (x, digits = 1) =>
-  x === null || x === undefined || !Number.isFinite(x) ? "–" : x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  x === null || x === undefined || !Number.isFinite(x)
+    ? "–"
+    : x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const triple = (cells, key, digits) => cells.map((c) => f(c?.[key], digits)).join(" / ");
 const range = (cells, key, digits) => {
   const v = cells.map((c) => c?.[key]).filter((x) => Number.isFinite(x));
@@ -29,17 +31,42 @@ export function gatewayTargets(g) {
       met: ratios.every((r) => r >= 3),
     });
   }
-  out.push({ name: "gateway JSON added p99 at concurrency 1", value: `${f(rc.json[0].addedP99, 2)} ms`, limit: "≤ 1 ms", met: rc.json[0].addedP99 <= 1 });
-  out.push({ name: "gateway JSON added p99 at concurrency 16", value: `${f(rc.json[1].addedP99, 2)} ms`, limit: "≤ 3 ms", met: rc.json[1].addedP99 <= 3 });
-  out.push({ name: "gateway stream added time to first chunk p50 at concurrency 1", value: `${f(rc.stream[0].addedTtfbP50, 2)} ms`, limit: "≤ 1 ms", met: rc.stream[0].addedTtfbP50 <= 1 });
+  out.push({
+    name: "gateway JSON added p99 at concurrency 1",
+    value: `${f(rc.json[0].addedP99, 2)} ms`,
+    limit: "≤ 1 ms",
+    met: rc.json[0].addedP99 <= 1,
+  });
+  out.push({
+    name: "gateway JSON added p99 at concurrency 16",
+    value: `${f(rc.json[1].addedP99, 2)} ms`,
+    limit: "≤ 3 ms",
+    met: rc.json[1].addedP99 <= 3,
+  });
+  out.push({
+    name: "gateway stream added time to first chunk p50 at concurrency 1",
+    value: `${f(rc.stream[0].addedTtfbP50, 2)} ms`,
+    limit: "≤ 1 ms",
+    met: rc.stream[0].addedTtfbP50 <= 1,
+  });
   if (floor) {
     for (const mode of ["json", "stream"]) {
       const ratios = rc[mode].map((c, i) => c.cpuMsPerRequest / floor[mode][i].cpuMsPerRequest);
-      out.push({ name: `gateway ${mode} CPU/request vs the floor at 1/16/64`, value: ratios.map((r) => `${f(r, 1)}×`).join(" / "), limit: "≤ 4×", met: ratios.every((r) => r <= 4) });
+      out.push({
+        name: `gateway ${mode} CPU/request vs the floor at 1/16/64`,
+        value: ratios.map((r) => `${f(r, 1)}×`).join(" / "),
+        limit: "≤ 4×",
+        met: ratios.every((r) => r <= 4),
+      });
     }
   }
   const rss = Math.max(rc.json[2].rssMB ?? 0, rc.stream[2].rssMB ?? 0);
-  out.push({ name: "gateway RSS at concurrency 64", value: `${f(rss, 0)} MB`, limit: "≤ 120 MB", met: rss <= 120 });
+  out.push({
+    name: "gateway RSS at concurrency 64",
+    value: `${f(rss, 0)} MB`,
+    limit: "≤ 120 MB",
+    met: rss <= 120,
+  });
   return out;
 }
 
@@ -73,14 +100,18 @@ export function renderGatewaySection(g, meta) {
     "",
     "| concurrency 1 / 16 / 64 | JSON req/s | JSON added p50 (ms) | JSON added p99 (ms) | stream req/s | stream added time to first chunk, p50 (ms) | CPU ms/request JSON / stream | RSS |",
     "|---|---|---|---|---|---|---|---|",
-    direct ? `| direct to the upstream (no proxy) | ${triple(direct.json, "rps", 0)} | – | – | ${triple(direct.stream, "rps", 0)} | – | – | – |` : "",
+    direct
+      ? `| direct to the upstream (no proxy) | ${triple(direct.json, "rps", 0)} | – | – | ${triple(direct.stream, "rps", 0)} | – | – | – |`
+      : "",
     ...rows,
     "",
     ...(g.notes.length ? g.notes.map((n) => `> ${n}`) : []),
     "",
     "| target | measured | limit | |",
     "|---|--:|--:|---|",
-    ...targets.map((t) => `| ${t.name} | ${t.value} | ${t.limit} | ${t.met ? "met" : "**missed**"} |`),
+    ...targets.map(
+      (t) => `| ${t.name} | ${t.value} | ${t.limit} | ${t.met ? "met" : "**missed**"} |`,
+    ),
     "",
     END,
   ].join("\n");
@@ -90,6 +121,7 @@ export function renderGatewaySection(g, meta) {
 export function spliceGatewaySection(markdown, section) {
   const start = markdown.indexOf(START);
   const end = markdown.indexOf(END);
-  if (start >= 0 && end > start) return `${markdown.slice(0, start)}${section}${markdown.slice(end + END.length)}`;
+  if (start >= 0 && end > start)
+    return `${markdown.slice(0, start)}${section}${markdown.slice(end + END.length)}`;
   return `${markdown.trimEnd()}\n\n${section}\n`;
 }

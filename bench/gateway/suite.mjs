@@ -83,9 +83,13 @@ function rssMB(pid) {
 
 function load(options) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(BENCH_DIR, "gateway/load.mjs"), JSON.stringify(options)], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(BENCH_DIR, "gateway/load.mjs"), JSON.stringify(options)],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     let out = "";
     child.stdout.on("data", (c) => {
       out += c;
@@ -112,7 +116,9 @@ function installPortkey(log) {
     );
     if (r.status !== 0 || !existsSync(pkg)) {
       const why = (r.stderr || r.stdout || "").split("\n").find((l) => /ERR|error/.test(l)) ?? "";
-      return { reason: `npm could not install @portkey-ai/gateway@${PORTKEY_VERSION}: ${why.trim()}` };
+      return {
+        reason: `npm could not install @portkey-ai/gateway@${PORTKEY_VERSION}: ${why.trim()}`,
+      };
     }
   }
   const meta = JSON.parse(readFileSync(pkg, "utf8"));
@@ -131,16 +137,36 @@ export async function runGateway({ quick, dist, log, only }) {
   const seconds = quick ? 1.5 : 3;
   const runs = quick ? 1 : 3;
   const notes = [];
-  const upstream = await startProcess(process.execPath, [join(BENCH_DIR, "gateway/fake-upstream.mjs")], /READY (\S+)/);
+  const upstream = await startProcess(
+    process.execPath,
+    [join(BENCH_DIR, "gateway/fake-upstream.mjs")],
+    /READY (\S+)/,
+  );
   const contestants = [];
   const started = [];
   try {
-    contestants.push({ id: "direct", label: "direct (no proxy)", url: upstream.url, headers: {}, pid: undefined });
+    contestants.push({
+      id: "direct",
+      label: "direct (no proxy)",
+      url: upstream.url,
+      headers: {},
+      pid: undefined,
+    });
     const want = (id) => !only || only.includes(id);
     if (want("floor")) {
-      const floor = await startProcess(process.execPath, [join(BENCH_DIR, "gateway/passthrough-proxy.mjs"), upstream.url], /READY (\S+)/);
+      const floor = await startProcess(
+        process.execPath,
+        [join(BENCH_DIR, "gateway/passthrough-proxy.mjs"), upstream.url],
+        /READY (\S+)/,
+      );
       started.push(floor);
-      contestants.push({ id: "floor", label: "bare node:http pass-through (floor)", url: floor.url, headers: { authorization: `Bearer ${UPSTREAM_KEY}` }, pid: floor.pid });
+      contestants.push({
+        id: "floor",
+        label: "bare node:http pass-through (floor)",
+        url: floor.url,
+        headers: { authorization: `Bearer ${UPSTREAM_KEY}` },
+        pid: floor.pid,
+      });
     }
     if (want("retry-client")) {
       const dir = join(BENCH_DIR, ".cache");
@@ -166,12 +192,27 @@ export async function runGateway({ quick, dist, log, only }) {
       cpSync(join(BENCH_DIR, "../package.json"), join(pkg, "package.json"));
       const gateway = await startProcess(
         process.execPath,
-        [join(pkg, "dist/cli/main.js"), "serve", "--port", "0", "--config", config, "--state", "memory"],
+        [
+          join(pkg, "dist/cli/main.js"),
+          "serve",
+          "--port",
+          "0",
+          "--config",
+          config,
+          "--state",
+          "memory",
+        ],
         /listening on (\S+)/,
         { OPENAI_API_KEY: "", ANTHROPIC_API_KEY: "", XDG_CONFIG_HOME: dir },
       );
       started.push(gateway);
-      contestants.push({ id: "retry-client", label: "retry-client serve", url: gateway.url, headers: { authorization: `Bearer ${KEY}` }, pid: gateway.pid });
+      contestants.push({
+        id: "retry-client",
+        label: "retry-client serve",
+        url: gateway.url,
+        headers: { authorization: `Bearer ${KEY}` },
+        pid: gateway.pid,
+      });
     }
     let portkey = { reason: "not selected" };
     if (want("portkey")) {
@@ -179,7 +220,12 @@ export async function runGateway({ quick, dist, log, only }) {
       if (portkey.script) {
         try {
           const port = 20_000 + Math.floor(Math.random() * 20_000);
-          const server = await startProcess(process.execPath, [portkey.script, `--port=${port}`], /(http:\/\/\S+:\d+)/, { PORT: String(port) });
+          const server = await startProcess(
+            process.execPath,
+            [portkey.script, `--port=${port}`],
+            /(http:\/\/\S+:\d+)/,
+            { PORT: String(port) },
+          );
           started.push(server);
           contestants.push({
             id: "portkey",
@@ -207,11 +253,21 @@ export async function runGateway({ quick, dist, log, only }) {
     }
 
     const modes = [
-      { id: "json", path: "/v1/chat/completions", body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "What is 2+2?" }] }, check: "four" },
+      {
+        id: "json",
+        path: "/v1/chat/completions",
+        body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "What is 2+2?" }] },
+        check: "four",
+      },
       {
         id: "stream",
         path: "/v1/chat/completions",
-        body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "What is 2+2?" }], stream: true, stream_options: { include_usage: true } },
+        body: {
+          model: "gpt-4o-mini",
+          messages: [{ role: "user", content: "What is 2+2?" }],
+          stream: true,
+          stream_options: { include_usage: true },
+        },
         check: "[DONE]",
       },
     ];
@@ -231,11 +287,19 @@ export async function runGateway({ quick, dist, log, only }) {
               warmupMs: quick ? 300 : 700,
             });
             const after = c.pid ? cpuMs(c.pid) : undefined;
-            r.cpuMsPerRequest = before !== undefined && after !== undefined && r.requests > 0 ? (after - before) / r.requests : null;
+            r.cpuMsPerRequest =
+              before !== undefined && after !== undefined && r.requests > 0
+                ? (after - before) / r.requests
+                : null;
             r.rssMB = c.pid ? rssMB(c.pid) : null;
-            if (r.errors > 0) log(`${c.id} ${mode.id} c=${concurrency}: ${r.errors} errors (${r.firstError})`);
-            (raw[`${c.id}/${mode.id}/${concurrency}`] ??= []).push(r);
-            log(`${mode.id} c=${concurrency} run ${run + 1}: ${c.id.padEnd(12)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50?.toFixed(2)} ms  p99 ${r.p99?.toFixed(2)} ms  ttfb p50 ${r.ttfbP50?.toFixed(2)} ms  cpu ${r.cpuMsPerRequest?.toFixed(3) ?? "-"} ms/req`);
+            if (r.errors > 0)
+              log(`${c.id} ${mode.id} c=${concurrency}: ${r.errors} errors (${r.firstError})`);
+            const key = `${c.id}/${mode.id}/${concurrency}`;
+            raw[key] ??= [];
+            raw[key].push(r);
+            log(
+              `${mode.id} c=${concurrency} run ${run + 1}: ${c.id.padEnd(12)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50?.toFixed(2)} ms  p99 ${r.p99?.toFixed(2)} ms  ttfb p50 ${r.ttfbP50?.toFixed(2)} ms  cpu ${r.cpuMsPerRequest?.toFixed(3) ?? "-"} ms/req`,
+            );
           }
         }
       }
@@ -253,7 +317,9 @@ export async function runGateway({ quick, dist, log, only }) {
             p99: median(mine.map((r) => r.p99)),
             addedP50: median(mine.map((r, k) => r.p50 - (direct[k]?.p50 ?? Number.NaN))),
             addedP99: median(mine.map((r, k) => r.p99 - (direct[k]?.p99 ?? Number.NaN))),
-            addedTtfbP50: median(mine.map((r, k) => r.ttfbP50 - (direct[k]?.ttfbP50 ?? Number.NaN))),
+            addedTtfbP50: median(
+              mine.map((r, k) => r.ttfbP50 - (direct[k]?.ttfbP50 ?? Number.NaN)),
+            ),
             cpuMsPerRequest: median(mine.map((r) => r.cpuMsPerRequest)),
             rssMB: median(mine.map((r) => r.rssMB)),
             errors: mine.reduce((s, r) => s + r.errors, 0),
@@ -263,7 +329,15 @@ export async function runGateway({ quick, dist, log, only }) {
         }
       }
     }
-    return { seconds, runs, concurrency: CONCURRENCY, portkeyVersion: PORTKEY_VERSION, portkeyRecorded: PORTKEY_RECORDED, notes, table };
+    return {
+      seconds,
+      runs,
+      concurrency: CONCURRENCY,
+      portkeyVersion: PORTKEY_VERSION,
+      portkeyRecorded: PORTKEY_RECORDED,
+      notes,
+      table,
+    };
   } finally {
     await Promise.all(started.map((s) => s.stop()));
     await upstream.stop();

@@ -11,7 +11,6 @@ import {
   BUILT_IN_MODELS,
   type CallOptions,
   type ChatResponse,
-  type CircuitState,
   type ClientConfig,
   MemoryStateStore,
   type ModelRef,
@@ -83,8 +82,6 @@ const FEATURE_HEADERS: Readonly<Record<"openai" | "anthropic", readonly string[]
   anthropic: ["anthropic-beta"],
   openai: ["openai-beta"],
 };
-
-const STATE_VALUE: Record<CircuitState, number> = { closed: 0, "half-open": 1, open: 2 };
 
 /** Clients by the feature headers they forward; a few distinct sets at most in practice. */
 const MAX_HEADER_CLIENTS = 32;
@@ -166,7 +163,11 @@ export class Gateway {
     // Every client of this gateway shares one store: one breaker, cooldown and budget per target.
     this.#ownStore = base.stateStore === undefined;
     this.#store = base.stateStore ?? new MemoryStateStore();
-    this.#config = { ...base, ...this.#hooks(base), stateStore: this.#store };
+    this.#config = {
+      ...base,
+      instrumentation: [...(base.instrumentation ?? []), this.metrics.listener()],
+      stateStore: this.#store,
+    };
     this.client = new RetryClient(this.#config);
     for (const [name, settings] of Object.entries(base.providers ?? {})) {
       const type = (settings as ProviderSettings).type;
@@ -267,58 +268,6 @@ export class Gateway {
     await Promise.all([...this.#headerClients.values()].map((c) => c.close()));
     await this.client.close();
     if (this.#ownStore) await this.#store.close();
-  }
-
-  // ---- hooks → metrics ---------------------------------------------------------------------
-
-  #hooks(base: ClientConfig): Partial<ClientConfig> {
-    const m = this.metrics;
-    return {
-      onRetry: (attempt, error, delayMs) => {
-        const e = error as { provider?: unknown; model?: unknown };
-        m.add("retry_client_retries_total", {
-          provider: String(e?.provider ?? "unknown"),
-          model: String(e?.model ?? "unknown"),
-        });
-        base.onRetry?.(attempt, error, delayMs);
-      },
-      onFallback: (from, to, error) => {
-        m.add("retry_client_fallbacks_total", {
-          from: `${from.provider}:${from.model}`,
-          to: `${to.provider}:${to.model}`,
-        });
-        base.onFallback?.(from, to, error);
-      },
-      onCircuitStateChange: (key, from, to) => {
-        m.set("retry_client_breaker_state", { key }, STATE_VALUE[to]);
-        base.onCircuitStateChange?.(key, from, to);
-      },
-    };
-  }
-
-  #countAttempts(attempts: readonly AttemptRecord[] | undefined, response?: ChatResponse): void {
-    if (attempts) {
-      for (const a of attempts)
-        this.metrics.add("retry_client_attempts_total", {
-          provider: a.provider,
-          model: a.model,
-          outcome: a.outcome,
-        });
-    }
-    const usage = response?.usage;
-    if (response && usage) {
-      const labels = { provider: response.provider, model: response.model };
-      this.metrics.add(
-        "retry_client_tokens_total",
-        { ...labels, type: "input" },
-        usage.inputTokens,
-      );
-      this.metrics.add(
-        "retry_client_tokens_total",
-        { ...labels, type: "output" },
-        usage.outputTokens,
-      );
-    }
   }
 
   // ---- routing -----------------------------------------------------------------------------
@@ -585,7 +534,11 @@ export class Gateway {
 
   #count(route: string, status: number, started: number): void {
     this.metrics.add("retry_client_gateway_requests_total", { route, status: String(status) });
-    this.metrics.observe(route, (performance.now() - started) / 1000);
+    this.metrics.observe(
+      "retry_client_gateway_request_duration_seconds",
+      { route },
+      (performance.now() - started) / 1000,
+    );
   }
 
   /** The client to use: the main one, or one that forwards the request's feature headers. */
@@ -691,7 +644,6 @@ export class Gateway {
       this.#failed(res, wire, error, options, route, started);
       return;
     }
-    this.#countAttempts(response.attempts, response);
     if (res.destroyed) return;
     this.#count(route, 200, started);
     this.#send(
@@ -721,7 +673,6 @@ export class Gateway {
       res.destroy();
       return;
     }
-    this.#countAttempts((error as { attempts?: readonly AttemptRecord[] }).attempts);
     const failure = describeFailure(error);
     this.#count(route, failure.status, started);
     if (failure.status >= 500)
@@ -791,7 +742,6 @@ export class Gateway {
         if (frame !== "") write(frame);
       }
       const response = await stream.response;
-      this.#countAttempts(response.attempts, response);
       if (res.destroyed) return;
       this.#count(route, 200, started);
       write(encoder.finish(response));
@@ -807,7 +757,6 @@ export class Gateway {
         res.destroy();
         return;
       }
-      this.#countAttempts((error as { attempts?: readonly AttemptRecord[] }).attempts);
       const failure = describeFailure(error);
       this.#count(route, failure.status, started);
       this.#log(`${route} stream failed after content: ${this.#redact(failure.message)}`);

@@ -1,6 +1,9 @@
+import type { CircuitState, Instrumentation } from "../index.node.js";
+
 /**
- * The gateway's Prometheus metrics: plain counters, gauges and one histogram, rendered in the
- * text exposition format. Labels hold provider, model, route and status — never a key.
+ * The gateway's Prometheus metrics: counters, gauges and histograms rendered in the text
+ * exposition format (no dependency: the format is a few lines of text). Labels hold provider,
+ * model, route, status and breaker keys — never a key or a prompt.
  */
 
 type Labels = Readonly<Record<string, string>>;
@@ -9,9 +12,11 @@ const escapeLabel = (value: string): string =>
   value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
 
 function labelText(labels: Labels): string {
-  const parts: string[] = [];
-  for (const name in labels) parts.push(`${name}="${escapeLabel(labels[name] as string)}"`);
-  return parts.length === 0 ? "" : `{${parts.join(",")}}`;
+  let out = "";
+  for (const name in labels) {
+    out += `${out === "" ? "" : ","}${name}="${escapeLabel(labels[name] as string)}"`;
+  }
+  return out;
 }
 
 interface Family {
@@ -20,50 +25,58 @@ interface Family {
   readonly values: Map<string, number>;
 }
 
-const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+interface Histogram {
+  readonly help: string;
+  readonly buckets: readonly number[];
+  readonly series: Map<string, { counts: number[]; sum: number; count: number }>;
+}
 
-/** A small metrics registry (no dependency: the format is a few lines of text). */
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+const COUNTERS: ReadonlyArray<[name: string, type: "counter" | "gauge", help: string]> = [
+  ["retry_client_gateway_requests_total", "counter", "Requests answered, by route and status."],
+  ["retry_client_gateway_in_flight", "gauge", "Requests in flight."],
+  [
+    "retry_client_gateway_upstream_aborts_total",
+    "counter",
+    "Calls aborted because the caller went away.",
+  ],
+  ["retry_client_calls_total", "counter", "Client calls, by outcome."],
+  ["retry_client_attempts_total", "counter", "Upstream attempts, by provider, model and outcome."],
+  ["retry_client_retries_total", "counter", "Retries of a target, by provider and model."],
+  ["retry_client_fallbacks_total", "counter", "Moves to the next target of a chain."],
+  [
+    "retry_client_skipped_targets_total",
+    "counter",
+    "Targets passed over without a request (breaker open, cooling down).",
+  ],
+  [
+    "retry_client_breaker_state",
+    "gauge",
+    "Breaker state per target: 0 closed, 1 half-open, 2 open.",
+  ],
+  ["retry_client_tokens_total", "counter", "Tokens reported by answering attempts, by type."],
+  ["retry_client_warnings_total", "counter", "Warnings (store unreachable, malformed chunk…)."],
+];
+
+const HISTOGRAMS: ReadonlyArray<[name: string, help: string]> = [
+  ["retry_client_gateway_request_duration_seconds", "Time from request to the end of the answer."],
+  ["retry_client_attempt_duration_seconds", "Upstream attempt duration."],
+  ["retry_client_time_to_first_chunk_seconds", "Streams: time to the first content delta."],
+];
+
+const STATE_VALUE: Record<CircuitState, number> = { closed: 0, "half-open": 1, open: 2 };
+
+/** A small metrics registry, fed by the gateway and by the client's lifecycle listeners. */
 export class GatewayMetrics {
   readonly #families = new Map<string, Family>();
-  readonly #durations = new Map<string, { counts: number[]; sum: number; count: number }>();
+  readonly #histograms = new Map<string, Histogram>();
 
   constructor() {
-    this.#family(
-      "retry_client_gateway_requests_total",
-      "counter",
-      "Requests answered, by route and status.",
-    );
-    this.#family("retry_client_gateway_in_flight", "gauge", "Requests in flight.");
-    this.#family(
-      "retry_client_attempts_total",
-      "counter",
-      "Upstream attempts, by provider, model and outcome.",
-    );
-    this.#family(
-      "retry_client_retries_total",
-      "counter",
-      "Retries of a target, by provider and model.",
-    );
-    this.#family("retry_client_fallbacks_total", "counter", "Moves to the next target of a chain.");
-    this.#family(
-      "retry_client_breaker_state",
-      "gauge",
-      "Breaker state per target: 0 closed, 1 half-open, 2 open.",
-    );
-    this.#family(
-      "retry_client_tokens_total",
-      "counter",
-      "Tokens reported by the answering attempts, by type.",
-    );
-    this.#family(
-      "retry_client_gateway_upstream_aborts_total",
-      "counter",
-      "Calls aborted because the caller went away.",
-    );
-  }
-
-  #family(name: string, type: "counter" | "gauge", help: string): void {
-    this.#families.set(name, { help, type, values: new Map() });
+    for (const [name, type, help] of COUNTERS)
+      this.#families.set(name, { help, type, values: new Map() });
+    for (const [name, help] of HISTOGRAMS)
+      this.#histograms.set(name, { help, buckets: SECONDS, series: new Map() });
   }
 
   /** Adds `by` to a counter or gauge. */
@@ -79,17 +92,82 @@ export class GatewayMetrics {
     this.#families.get(name)?.values.set(labelText(labels), value);
   }
 
-  /** Records one request's duration (seconds) for `route`. */
-  observe(route: string, seconds: number): void {
-    let h = this.#durations.get(route);
-    if (h === undefined) {
-      h = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
-      this.#durations.set(route, h);
+  /** Records one observation (seconds) in a histogram. */
+  observe(name: string, labels: Labels, seconds: number): void {
+    const histogram = this.#histograms.get(name);
+    if (histogram === undefined) return;
+    const key = labelText(labels);
+    let series = histogram.series.get(key);
+    if (series === undefined) {
+      series = { counts: histogram.buckets.map(() => 0), sum: 0, count: 0 };
+      histogram.series.set(key, series);
     }
-    for (let i = 0; i < BUCKETS.length; i++)
-      if (seconds <= (BUCKETS[i] as number)) h.counts[i]! += 1;
-    h.sum += seconds;
-    h.count += 1;
+    const { buckets } = histogram;
+    for (let i = 0; i < buckets.length; i++)
+      if (seconds <= (buckets[i] as number)) series.counts[i] = (series.counts[i] as number) + 1;
+    series.sum += seconds;
+    series.count += 1;
+  }
+
+  /**
+   * A listener to the client's lifecycle (`ClientConfig.instrumentation`) that feeds the client
+   * metrics: calls, attempts, retries, fallbacks, skipped targets, breaker states, tokens, time
+   * to first chunk and warnings.
+   */
+  listener(): Instrumentation {
+    return {
+      onCallEnd: ({ outcome, response }) => {
+        this.add("retry_client_calls_total", { outcome });
+        const usage = response?.usage;
+        if (response && usage) {
+          const { provider, model } = response;
+          this.add(
+            "retry_client_tokens_total",
+            { provider, model, type: "input" },
+            usage.inputTokens,
+          );
+          this.add(
+            "retry_client_tokens_total",
+            { provider, model, type: "output" },
+            usage.outputTokens,
+          );
+        }
+      },
+      onAttemptEnd: ({ target, record }) => {
+        const labels = { provider: target.provider, model: target.model };
+        this.add("retry_client_attempts_total", { ...labels, outcome: record.outcome });
+        this.observe("retry_client_attempt_duration_seconds", labels, record.durationMs / 1000);
+      },
+      onFirstChunk: ({ target, ttftMs }) => {
+        this.observe(
+          "retry_client_time_to_first_chunk_seconds",
+          { provider: target.provider, model: target.model },
+          ttftMs / 1000,
+        );
+      },
+      onRetry: ({ target }) => {
+        this.add("retry_client_retries_total", { provider: target.provider, model: target.model });
+      },
+      onFallback: ({ from, to }) => {
+        this.add("retry_client_fallbacks_total", {
+          from: `${from.provider}:${from.model}`,
+          to: `${to.provider}:${to.model}`,
+        });
+      },
+      onTargetSkipped: ({ target, reason }) => {
+        this.add("retry_client_skipped_targets_total", {
+          provider: target.provider,
+          model: target.model,
+          reason,
+        });
+      },
+      onBreakerTransition: ({ key, to }) => {
+        this.set("retry_client_breaker_state", { key }, STATE_VALUE[to]);
+      },
+      onWarning: ({ warning }) => {
+        this.add("retry_client_warnings_total", { code: warning.code });
+      },
+    };
   }
 
   /** The Prometheus text exposition. */
@@ -97,19 +175,19 @@ export class GatewayMetrics {
     const lines: string[] = [];
     for (const [name, family] of this.#families) {
       lines.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} ${family.type}`);
-      for (const [labels, value] of family.values) lines.push(`${name}${labels} ${value}`);
+      for (const [labels, value] of family.values)
+        lines.push(`${name}${labels === "" ? "" : `{${labels}}`} ${value}`);
     }
-    const name = "retry_client_gateway_request_duration_seconds";
-    lines.push(
-      `# HELP ${name} Time from request to the end of the answer.`,
-      `# TYPE ${name} histogram`,
-    );
-    for (const [route, h] of this.#durations) {
-      const r = `route="${escapeLabel(route)}"`;
-      for (let i = 0; i < BUCKETS.length; i++)
-        lines.push(`${name}_bucket{${r},le="${BUCKETS[i]}"} ${h.counts[i]}`);
-      lines.push(`${name}_bucket{${r},le="+Inf"} ${h.count}`);
-      lines.push(`${name}_sum{${r}} ${h.sum}`, `${name}_count{${r}} ${h.count}`);
+    for (const [name, histogram] of this.#histograms) {
+      lines.push(`# HELP ${name} ${histogram.help}`, `# TYPE ${name} histogram`);
+      for (const [labels, series] of histogram.series) {
+        const prefix = labels === "" ? "" : `${labels},`;
+        for (let i = 0; i < histogram.buckets.length; i++)
+          lines.push(`${name}_bucket{${prefix}le="${histogram.buckets[i]}"} ${series.counts[i]}`);
+        lines.push(`${name}_bucket{${prefix}le="+Inf"} ${series.count}`);
+        const plain = labels === "" ? "" : `{${labels}}`;
+        lines.push(`${name}_sum${plain} ${series.sum}`, `${name}_count${plain} ${series.count}`);
+      }
     }
     return `${lines.join("\n")}\n`;
   }
