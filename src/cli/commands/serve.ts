@@ -196,17 +196,26 @@ export async function serveCommand(out: Output, flags: ServeFlags): Promise<void
   if (!instance.requiresKey)
     out.err("retry-client serve: no gateway key configured: listening on loopback only\n");
 
+  // The first SIGTERM/SIGINT drains. A second one ends a single process at once; a worker
+  // ignores it (with Ctrl-C the terminal signals the whole group, and the primary forwards too).
+  let signals = 0;
+  const onSignal = (resolve: () => void) => () => {
+    signals += 1;
+    if (signals === 1) resolve();
+    else if (!cluster.isWorker) process.exit(130);
+  };
+  let handler: (() => void) | undefined;
   await new Promise<void>((resolve) => {
-    const stop = () => {
-      process.off("SIGTERM", stop);
-      process.off("SIGINT", stop);
-      resolve();
-    };
-    process.on("SIGTERM", stop);
-    process.on("SIGINT", stop);
+    handler = onSignal(resolve);
+    process.on("SIGTERM", handler);
+    process.on("SIGINT", handler);
   });
   await instance.drain();
   await store.close();
+  if (handler) {
+    process.off("SIGTERM", handler);
+    process.off("SIGINT", handler);
+  }
   process.exitCode = EXIT.ok;
 }
 
@@ -222,14 +231,16 @@ async function runPrimary(out: Output, count: number): Promise<void> {
   const alive = new Set<ReturnType<typeof cluster.fork>>();
   await new Promise<void>((resolve, reject) => {
     const stop = (signal: NodeJS.Signals) => {
+      // A second signal does not wait for the drain.
+      const forced = stopping;
       stopping = true;
-      for (const worker of alive) worker.process.kill(signal);
+      for (const worker of alive) worker.process.kill(forced ? "SIGKILL" : signal);
     };
     const onTerm = () => stop("SIGTERM");
     const onInt = () => stop("SIGINT");
     process.on("SIGTERM", onTerm);
     process.on("SIGINT", onInt);
-    for (let i = 0; i < count; i++) {
+    const fork = () => {
       const worker = cluster.fork();
       alive.add(worker);
       worker.on("message", (message: { type?: string; url?: string }) => {
@@ -238,22 +249,27 @@ async function runPrimary(out: Output, count: number): Promise<void> {
           out.out(`listening on ${message.url}\n`);
         }
       });
-      worker.on("exit", (code) => {
+      worker.on("exit", (code, signal) => {
         alive.delete(worker);
-        if (!stopping && !printed && code !== 0) {
+        if (!stopping && !printed) {
           stopping = true;
           for (const other of alive) other.process.kill("SIGTERM");
           reject(
             new CliError(`serve: a worker exited with code ${code} before listening`, EXIT.usage),
           );
+        } else if (!stopping) {
+          // A worker that died on its own is replaced: the port keeps its N processes.
+          out.err(`retry-client serve: a worker exited (${signal ?? code}); starting another\n`);
+          fork();
         }
-        if (alive.size === 0) {
+        if (alive.size === 0 && stopping) {
           process.off("SIGTERM", onTerm);
           process.off("SIGINT", onInt);
           resolve();
         }
       });
-    }
+    };
+    for (let i = 0; i < count; i++) fork();
   });
   process.exitCode = EXIT.ok;
 }
