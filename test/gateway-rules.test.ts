@@ -294,6 +294,39 @@ describe("caller disconnect aborts the upstream attempt at once", () => {
   });
 });
 
+describe("SSE is flushed as it arrives", () => {
+  it("the first content chunk reaches the caller long before the upstream finishes", async () => {
+    const words = Array.from({ length: 20 }, (_, i) => `w${i}`).join(" ");
+    const sim = await startSimulator({ tokenDelayMs: 40, text: words });
+    const gw = await startGatewayFixture({ keys: [KEY] }, sim);
+    try {
+      const started = Date.now();
+      const res = await fetch(`${gw.url}/v1/messages`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify(message("claude-sonnet-4-20250514", { stream: true })),
+      });
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = "";
+      let firstDeltaAt = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+        if (!firstDeltaAt && text.includes("text_delta")) firstDeltaAt = Date.now() - started;
+      }
+      const total = Date.now() - started;
+      expect(text).toContain("message_stop");
+      expect(total).toBeGreaterThan(700);
+      expect(firstDeltaAt).toBeLessThan(total / 3);
+    } finally {
+      await gw.close();
+      await sim.close();
+    }
+  });
+});
+
 describe("a stream that fails after bytes went out", () => {
   it("OpenAI wire: ends with data: {error} and no [DONE]", async () => {
     const res = await postJson(
