@@ -98,6 +98,10 @@ export function renderGatewaySection(g, meta) {
     "",
     "Every contestant is a process of its own in front of the same fake upstream (a `node:http` server in its own process answering at once: a JSON completion, or 11 SSE chunks with usage and `[DONE]`); the load generator is a third process with `N` keep-alive connections sending back to back. *Added* = through the contestant minus direct to the upstream, run by run. The gateway runs with every resilience feature on (retries, breaker, retry budget, a fallback target, gateway-key check); CPU is the contestant process's user + system time over the measured requests (`/proc`), RSS its resident set after the run.",
     "",
+    g.loadAverage
+      ? `1-minute load average at the start and the end of the suite: ${f(g.loadAverage[0], 1)} → ${f(g.loadAverage[1], 1)} on ${meta.machine.cores} cores${g.loadAverage[0] > meta.machine.cores ? " — other work shared the machine, so throughput and p99 are noisy (compare rows of this run with each other, not with another machine's)" : ""}.`
+      : "",
+    "",
     "| concurrency 1 / 16 / 64 | JSON req/s | JSON added p50 (ms) | JSON added p99 (ms) | stream req/s | stream added time to first chunk, p50 (ms) | CPU ms/request JSON / stream | RSS |",
     "|---|---|---|---|---|---|---|---|",
     direct

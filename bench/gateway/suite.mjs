@@ -5,6 +5,7 @@
 // processes of their own; "added" is the contestant minus the direct path, run by run.
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { BENCH_DIR } from "../lib/proc.mjs";
 
@@ -137,6 +138,7 @@ export async function runGateway({ quick, dist, log, only }) {
   const seconds = quick ? 1.5 : 3;
   const runs = quick ? 1 : 3;
   const notes = [];
+  const loadBefore = loadavg()[0];
   const upstream = await startProcess(
     process.execPath,
     [join(BENCH_DIR, "gateway/fake-upstream.mjs")],
@@ -330,6 +332,7 @@ export async function runGateway({ quick, dist, log, only }) {
       }
     }
     return {
+      loadAverage: [loadBefore, loadavg()[0]],
       seconds,
       runs,
       concurrency: CONCURRENCY,
