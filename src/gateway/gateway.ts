@@ -169,6 +169,7 @@ export class Gateway {
       stateStore: this.#store,
     };
     this.client = new RetryClient(this.#config);
+    this.metrics.sample("retry_client_gateway_in_flight", () => this.#inFlight.size);
     for (const [name, settings] of Object.entries(base.providers ?? {})) {
       const type = (settings as ProviderSettings).type;
       this.#providerTypes.set(
@@ -444,10 +445,8 @@ export class Gateway {
 
     const controller = new AbortController();
     this.#inFlight.add(controller);
-    this.metrics.add("retry_client_gateway_in_flight", {}, 1);
     res.once("close", () => {
       this.#inFlight.delete(controller);
-      this.metrics.add("retry_client_gateway_in_flight", {}, -1);
       if (!res.writableFinished && !controller.signal.aborted) {
         this.metrics.add("retry_client_gateway_upstream_aborts_total", { route });
         controller.abort(new Error("the caller disconnected"));
@@ -493,8 +492,8 @@ export class Gateway {
         return;
       }
       const done = request.stream
-        ? this.#stream(res, wire, request, options, client, route, started)
-        : this.#complete(res, wire, request, options, client, route, started);
+        ? this.#stream(res, wire, request, options, controller.signal, client, route, started)
+        : this.#complete(res, wire, request, options, controller.signal, client, route, started);
       done.catch((error: unknown) => {
         this.#log(`internal error: ${this.#redact(String(error))}`);
         if (!res.headersSent)
@@ -587,7 +586,10 @@ export class Gateway {
     client: RetryClient,
   ): CallOptions {
     const target = this.#target(request.model, client);
-    const options: Record<string, unknown> = { ...request.generation, ...target, signal };
+    // A stream is cancelled through its own abort() (one signal less to combine per call).
+    const options: Record<string, unknown> = request.stream
+      ? { ...request.generation, ...target }
+      : { ...request.generation, ...target, signal };
     const midStream = this.#config.midStreamFailure;
     // A restart cannot take back bytes the caller already has: after content started, the
     // gateway ends the stream with an error event instead.
@@ -633,6 +635,7 @@ export class Gateway {
     wire: GatewayWire,
     request: GatewayRequest,
     options: CallOptions,
+    signal: AbortSignal,
     client: RetryClient,
     route: string,
     started: number,
@@ -641,7 +644,7 @@ export class Gateway {
     try {
       response = await client.complete(request.messages, options);
     } catch (error) {
-      this.#failed(res, wire, error, options, route, started);
+      this.#failed(res, wire, error, signal, route, started);
       return;
     }
     if (res.destroyed) return;
@@ -663,11 +666,11 @@ export class Gateway {
     res: ServerResponse,
     wire: GatewayWire,
     error: unknown,
-    options: CallOptions,
+    signal: AbortSignal,
     route: string,
     started: number,
   ): void {
-    if (options.signal?.aborted && (error === options.signal.reason || isAbort(error))) {
+    if (signal.aborted && (error === signal.reason || isAbort(error))) {
       // The caller left (or the drain deadline passed): nobody to answer.
       this.#count(route, 499, started);
       res.destroy();
@@ -691,11 +694,14 @@ export class Gateway {
     wire: GatewayWire,
     request: GatewayRequest,
     options: CallOptions,
+    signal: AbortSignal,
     client: RetryClient,
     route: string,
     started: number,
   ): Promise<void> {
     const stream = client.stream(request.messages, options);
+    const cancel = () => stream.abort(signal.reason);
+    signal.addEventListener("abort", cancel, { once: true });
     const encoder = wire.streamEncoder(request);
     let provider = "";
     let model = "";
@@ -749,10 +755,10 @@ export class Gateway {
     } catch (error) {
       stream.abort();
       if (!sent) {
-        this.#failed(res, wire, error, options, route, started);
+        this.#failed(res, wire, error, signal, route, started);
         return;
       }
-      if (options.signal?.aborted) {
+      if (signal.aborted) {
         this.#count(route, 499, started);
         res.destroy();
         return;
@@ -762,6 +768,8 @@ export class Gateway {
       this.#log(`${route} stream failed after content: ${this.#redact(failure.message)}`);
       write(encoder.error({ ...failure, message: this.#redact(failure.message) }));
       res.end();
+    } finally {
+      signal.removeEventListener("abort", cancel);
     }
   }
 

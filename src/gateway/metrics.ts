@@ -8,8 +8,12 @@ import type { CircuitState, Instrumentation } from "../index.node.js";
 
 type Labels = Readonly<Record<string, string>>;
 
+const SPECIAL = /[\\\n"]/;
+
 const escapeLabel = (value: string): string =>
-  value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+  SPECIAL.test(value)
+    ? value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"')
+    : value;
 
 function labelText(labels: Labels): string {
   let out = "";
@@ -71,6 +75,7 @@ const STATE_VALUE: Record<CircuitState, number> = { closed: 0, "half-open": 1, o
 export class GatewayMetrics {
   readonly #families = new Map<string, Family>();
   readonly #histograms = new Map<string, Histogram>();
+  readonly #sampled = new Map<string, () => number>();
 
   constructor() {
     for (const [name, type, help] of COUNTERS)
@@ -85,6 +90,11 @@ export class GatewayMetrics {
     if (family === undefined) return;
     const key = labelText(labels);
     family.values.set(key, (family.values.get(key) ?? 0) + by);
+  }
+
+  /** A gauge read when rendered (no bookkeeping per request). */
+  sample(name: string, read: () => number): void {
+    this.#sampled.set(name, read);
   }
 
   /** Sets a gauge. */
@@ -172,6 +182,7 @@ export class GatewayMetrics {
 
   /** The Prometheus text exposition. */
   render(): string {
+    for (const [name, read] of this.#sampled) this.set(name, {}, read());
     const lines: string[] = [];
     for (const [name, family] of this.#families) {
       lines.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} ${family.type}`);
