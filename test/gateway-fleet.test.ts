@@ -75,18 +75,21 @@ describe.runIf(availability.available || availability.mustFail)(
       );
 
     it("a breaker opened through one gateway is open in the other; one probe goes out in total", async () => {
+      // Both gateways answer once while the target is healthy (their Redis connections are up).
+      expect((await ask(a)).status).toBe(200);
+      expect((await ask(b)).status).toBe(200);
       sim.setScenario({ models: { "gpt-4o": [{ fault: "500" }] } });
       expect((await ask(a)).status).toBe(502);
       expect((await ask(a)).status).toBe(502);
       const opened = Date.now();
-      expect(sim.requests()).toHaveLength(2);
+      expect(sim.requests()).toHaveLength(4);
 
       // Gateway B never failed a request itself: it sees A's open breaker and calls nobody.
       const fromB = await ask(b);
       expect(fromB.status).toBe(503);
       expect(JSON.parse(fromB.body).error.message).toMatch(/circuit openai:gpt-4o is open/);
       expect(fromB.headers["retry-after"]).toBeDefined();
-      expect(sim.requests()).toHaveLength(2);
+      expect(sim.requests()).toHaveLength(4);
 
       // The target recovers but answers slowly: the probe is in flight while the others arrive.
       sim.setScenario({ models: { "gpt-4o": [{ fault: "slow-800ms" }] } });

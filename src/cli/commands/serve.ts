@@ -170,6 +170,8 @@ export async function serveCommand(out: Output, flags: ServeFlags): Promise<void
   }
 
   const store = await openStateStore(state);
+  // A shared store connects before the first request rather than during it.
+  await store.get("gateway:warm-up").catch(() => undefined);
   let instance: ReturnType<typeof createGateway>;
   try {
     instance = createGateway({
