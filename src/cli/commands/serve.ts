@@ -1,7 +1,6 @@
-import cluster from "node:cluster";
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { createGateway, type GatewaySettings } from "../../gateway/index.js";
+import type { Gateway, GatewaySettings } from "../../gateway/index.js";
 import type { ClientConfig, ModelRef } from "../../index.node.js";
 import { CliError, EXIT } from "../exit-codes.js";
 import type { Output } from "../output.js";
@@ -155,6 +154,9 @@ export async function serveCommand(out: Output, flags: ServeFlags): Promise<void
     gateway?: unknown;
   };
 
+  // Loaded only when serving: the other commands start no faster for the gateway's existence.
+  const { default: cluster } = await import("node:cluster");
+  const { createGateway } = await import("../../gateway/index.js");
   if (workers > 1 && cluster.isPrimary) {
     if (keys.length === 0 && !isLoopbackHost(host))
       throw new CliError(
@@ -165,14 +167,14 @@ export async function serveCommand(out: Output, flags: ServeFlags): Promise<void
       out.err(
         "retry-client serve: note: with --state memory each worker keeps its own breakers; use --state file or redis:// to share them\n",
       );
-    await runPrimary(out, workers);
+    await runPrimary(out, workers, cluster);
     return;
   }
 
   const store = await openStateStore(state);
   // A shared store connects before the first request rather than during it.
   await store.get("gateway:warm-up").catch(() => undefined);
-  let instance: ReturnType<typeof createGateway>;
+  let instance: Gateway;
   try {
     instance = createGateway({
       ...gateway,
@@ -227,7 +229,11 @@ function isLoopbackHost(host: string): boolean {
 }
 
 /** Forks the workers, prints the address once, forwards SIGTERM/SIGINT, waits for them all. */
-async function runPrimary(out: Output, count: number): Promise<void> {
+async function runPrimary(
+  out: Output,
+  count: number,
+  cluster: typeof import("node:cluster").default,
+): Promise<void> {
   let printed = false;
   let stopping = false;
   const alive = new Set<ReturnType<typeof cluster.fork>>();
