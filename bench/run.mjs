@@ -6,7 +6,13 @@ import { execSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { gatewayTargets, renderGatewaySection, spliceGatewaySection } from "./gateway/report.mjs";
+import {
+  gatewayTargets,
+  renderGatewaySection,
+  renderReadmeTable,
+  spliceGatewaySection,
+  spliceReadmeTable,
+} from "./gateway/report.mjs";
 import { runGateway } from "./gateway/suite.mjs";
 import { prepareDist } from "./lib/dist.mjs";
 import { machine, versions } from "./lib/machine.mjs";
@@ -113,6 +119,11 @@ if (gatewayOnly) {
   if (results.overhead) writeFileSync(join(BENCH_DIR, "results/overhead.svg"), renderSvg(results));
   const markdown = renderMarkdown(results);
   writeFileSync(benchmarksPath, section ? spliceGatewaySection(markdown, section) : markdown);
+}
+if (results.gateway && !quick) {
+  const readmePath = join(ROOT, "README.md");
+  const readme = readFileSync(readmePath, "utf8");
+  writeFileSync(readmePath, spliceReadmeTable(readme, renderReadmeTable(results.gateway, results)));
 }
 log(`\nTargets (${results.seconds.toFixed(0)} s):`);
 for (const t of results.targets)

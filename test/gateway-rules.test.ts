@@ -102,6 +102,31 @@ describe("gateway keys", () => {
   });
 });
 
+describe("model selection", () => {
+  it("provider:model picks the provider; an id with colons of no known provider stays whole", async () => {
+    const explicit = await postJson(
+      fx.url,
+      "/v1/chat/completions",
+      chat("anthropic:claude-sonnet-4-20250514"),
+      auth,
+    );
+    expect(explicit.status).toBe(200);
+    expect(explicit.headers["x-retry-client-provider"]).toBe("anthropic");
+    expect(explicit.headers["x-retry-client-model"]).toBe("claude-sonnet-4-20250514");
+    const fineTuned = await postJson(
+      fx.url,
+      "/v1/chat/completions",
+      chat("ft:gpt-4o:org::x1"),
+      auth,
+    );
+    expect(fineTuned.headers["x-retry-client-provider"]).toBe("openai");
+    expect(fineTuned.headers["x-retry-client-model"]).toBe("ft:gpt-4o:org::x1");
+    // A bare name is placed by its name, like the library places it.
+    const bare = await postJson(fx.url, "/v1/messages", message("claude-sonnet-4-20250514"), auth);
+    expect(bare.headers["x-retry-client-provider"]).toBe("anthropic");
+  });
+});
+
 describe("errors in the caller's wire format", () => {
   it("400 for an invalid request, naming the field", async () => {
     const openai = await postJson(fx.url, "/v1/chat/completions", { model: "gpt-4o" }, auth);

@@ -129,3 +129,38 @@ export function spliceGatewaySection(markdown, section) {
     return `${markdown.slice(0, start)}${section}${markdown.slice(end + END.length)}`;
   return `${markdown.trimEnd()}\n\n${section}\n`;
 }
+
+export const README_START = "<!-- gateway-table:start -->";
+export const README_END = "<!-- gateway-table:end -->";
+
+/** The README's copy of the gateway table (between its markers), from a run's results. */
+export function renderReadmeTable(g, meta) {
+  const section = renderGatewaySection(g, meta).split("\n");
+  const start = section.findIndex((l) => l.startsWith("| concurrency 1 / 16 / 64"));
+  const table = [];
+  for (const line of section.slice(start)) {
+    if (!line.startsWith("|")) break;
+    table.push(line);
+  }
+  const load = g.loadAverage
+    ? ` The machine was shared while it ran (1-minute load average ${f(g.loadAverage[0], 1)} → ${f(g.loadAverage[1], 1)} on ${meta.machine.cores} cores): compare the rows with each other, not with another run.`
+    : "";
+  const portkey = g.table.portkey
+    ? ""
+    : ` Portkey ${g.portkeyVersion} could not be installed here, so its row is the measurement recorded in ${g.portkeyRecorded.source}, not a side-by-side run.`;
+  return [
+    README_START,
+    ...table,
+    "",
+    `From \`npm run bench -- --suites=gateway\` on ${meta.finishedAt.slice(0, 10)} (${meta.quick ? "quick run" : `medians of ${g.runs} runs of ${g.seconds} s per cell`}).${load}${portkey} Targets and details: [BENCHMARKS.md](BENCHMARKS.md).`,
+    README_END,
+  ].join("\n");
+}
+
+/** Replaces the README's gateway table, when the README has its markers. */
+export function spliceReadmeTable(readme, table) {
+  const start = readme.indexOf(README_START);
+  const end = readme.indexOf(README_END);
+  if (start < 0 || end < start) return readme;
+  return `${readme.slice(0, start)}${table}${readme.slice(end + README_END.length)}`;
+}
