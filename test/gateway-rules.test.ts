@@ -249,6 +249,33 @@ describe("limits", () => {
     }
   });
 
+  it("a client that never finishes its body is cut off (requestTimeoutMs)", async () => {
+    const slow = await startGatewayFixture(
+      { keys: [KEY], headersTimeoutMs: 300, requestTimeoutMs: 600 },
+      fx.sim,
+    );
+    try {
+      const started = Date.now();
+      const answer = await new Promise<string>((resolve) => {
+        const socket = connect(Number(new URL(slow.url).port), "127.0.0.1");
+        let data = "";
+        socket.on("data", (d) => {
+          data += d.toString();
+        });
+        socket.on("close", () => resolve(data));
+        socket.on("error", () => resolve(data));
+        socket.write(
+          `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nauthorization: Bearer ${KEY}\r\ncontent-length: 100\r\n\r\n{"model":`,
+        );
+      });
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+      expect(slow.gateway.inFlight).toBe(0);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it("a client that never finishes its headers is cut off (headersTimeoutMs)", async () => {
     const slow = await startGatewayFixture({ keys: [KEY], headersTimeoutMs: 300 }, fx.sim);
     try {
