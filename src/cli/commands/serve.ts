@@ -156,9 +156,9 @@ export async function serveCommand(out: Output, flags: ServeFlags): Promise<void
 
   // Loaded only when serving: the other commands start no faster for the gateway's existence.
   const { default: cluster } = await import("node:cluster");
-  const { createGateway } = await import("../../gateway/index.js");
+  const { createGateway, isLoopback } = await import("../../gateway/index.js");
   if (workers > 1 && cluster.isPrimary) {
-    if (keys.length === 0 && !isLoopbackHost(host))
+    if (keys.length === 0 && !isLoopback(host))
       throw new CliError(
         `refusing to listen on ${host} without a gateway key: pass --key (or set gateway.keys / RETRY_CLIENT_GATEWAY_KEYS), or listen on 127.0.0.1`,
         EXIT.usage,
@@ -221,11 +221,6 @@ export async function serveCommand(out: Output, flags: ServeFlags): Promise<void
     process.off("SIGINT", handler);
   }
   process.exitCode = EXIT.ok;
-}
-
-function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h);
 }
 
 /** Forks the workers, prints the address once, forwards SIGTERM/SIGINT, waits for them all. */
