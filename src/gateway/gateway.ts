@@ -183,7 +183,7 @@ export class Gateway {
     }
     for (const name of BUILT_IN_PROVIDERS)
       if (!this.#providerTypes.has(name)) this.#providerTypes.set(name, name);
-    this.#secrets = [...(options.secrets ?? [])];
+    this.#secrets = [...(options.secrets ?? []), ...(options.keys ?? [])];
     for (const settings of Object.values(base.providers ?? {})) {
       const key = (settings as ProviderSettings).apiKey;
       if (typeof key === "string") this.#secrets.push(key);
