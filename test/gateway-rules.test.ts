@@ -153,6 +153,25 @@ describe("errors in the caller's wire format", () => {
     expect(JSON.parse(notJson.body).error.message).toMatch(/not valid JSON/);
   });
 
+  it("400 for input the client itself refuses before any upstream call", async () => {
+    const before = fx.sim.requests().length;
+    const res = await postJson(
+      fx.url,
+      "/v1/chat/completions",
+      {
+        model: "gpt-4o",
+        messages: [
+          { role: "user", content: "Hi" },
+          { role: "tool", tool_call_id: "", content: "x" },
+        ],
+      },
+      auth,
+    );
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body).error).toMatchObject({ type: "invalid_request_error" });
+    expect(fx.sim.requests().length).toBe(before);
+  });
+
   it("502 when every target failed, listing each; 503 when the last was an overload", async () => {
     const openai = await postJson(fx.url, "/v1/chat/completions", chat("all-down"), auth);
     expect(openai.status).toBe(502);

@@ -6,6 +6,7 @@ import {
   ConnectionError,
   ContentFilterError,
   FallbackExhaustedError,
+  InvalidRequestError,
   NotFoundError,
   OverloadedError,
   QuotaExceededError,
@@ -25,6 +26,12 @@ describe("describeFailure: what the caller is told", () => {
     [
       "the caller's invalid request",
       new GatewayRequestError("messages: expected an array"),
+      400,
+      "invalid",
+    ],
+    [
+      "input the client refused",
+      new InvalidRequestError("messages[1].toolCallId", "expected a non-empty string"),
       400,
       "invalid",
     ],

@@ -4,6 +4,7 @@ import {
   ConfigurationError,
   ContextLengthExceededError,
   FallbackExhaustedError,
+  InvalidRequestError,
   NotFoundError,
   OverloadedError,
   ProviderError,
@@ -86,7 +87,11 @@ export function describeFailure(error: unknown): GatewayFailure {
   if (CircuitOpenError.isInstance(error)) {
     return withWait({ status: 503, kind: "overloaded", message }, error.retryAfterMs);
   }
-  if (ContextLengthExceededError.isInstance(error) || BadRequestError.isInstance(error)) {
+  if (
+    InvalidRequestError.isInstance(error) ||
+    ContextLengthExceededError.isInstance(error) ||
+    BadRequestError.isInstance(error)
+  ) {
     return { status: 400, kind: "invalid", message };
   }
   if (NotFoundError.isInstance(error)) return { status: 404, kind: "not-found", message };
