@@ -4,7 +4,7 @@
  * public host without a key (exit 2), and `--workers 2`.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -103,7 +103,7 @@ describe("retry-client serve", () => {
     expect(err).toMatch(/refusing to listen on 0\.0\.0\.0 without a gateway key/);
   });
 
-  it("--workers 2 shares one port; a key from RETRY_CLIENT_GATEWAY_KEYS works; SIGTERM exits 0", async () => {
+  it("--workers 2 shares one port; a key from RETRY_CLIENT_GATEWAY_KEYS works; a dead worker is replaced; SIGTERM exits 0", async () => {
     const serve = await spawnServe(BIN, ["--port", "0", "--workers", "2", "--config", config], {
       ...env(),
       RETRY_CLIENT_GATEWAY_KEYS: "env-key-1,env-key-2",
@@ -125,6 +125,27 @@ describe("retry-client serve", () => {
     );
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
     expect((await rawRequest(serve.url, { path: "/ready" })).status).toBe(200);
+
+    // A worker that dies is replaced; the port keeps answering (Linux: workers read from /proc).
+    const childrenFile = `/proc/${serve.child.pid}/task/${serve.child.pid}/children`;
+    if (existsSync(childrenFile)) {
+      const workers = () =>
+        readFileSync(childrenFile, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+      const [victim] = workers();
+      expect(workers()).toHaveLength(2);
+      process.kill(victim as number, "SIGKILL");
+      while (!serve.stderr().includes("starting another"))
+        await new Promise((r) => setTimeout(r, 20));
+      const replaced = Date.now() + 10_000;
+      while (
+        (workers().length < 2 || workers().includes(victim as number)) &&
+        Date.now() < replaced
+      )
+        await new Promise((r) => setTimeout(r, 50));
+      expect(workers()).toHaveLength(2);
+      expect((await rawRequest(serve.url, { path: "/health" })).status).toBe(200);
+    }
+
     serve.child.kill("SIGTERM");
     expect(await serve.exited).toBe(0);
   }, 30_000);
