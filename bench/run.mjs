@@ -1,9 +1,9 @@
-// `npm run bench [-- --quick] [-- --suites=overhead,chaos,memory,stores] [-- --only=retry-client,floor-http]`
+// `npm run bench [-- --quick] [-- --suites=overhead,chaos,memory,stores,routing,gateway] [-- --only=retry-client,floor-http]`
 // Builds dist/ if it is missing or older than src/, copies it to bench/.dist (so a rebuild by
 // someone else cannot pull it away mid-run), runs the suites, and writes BENCHMARKS.md, the
 // JSON results and the SVG chart.
 import { execSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import {
@@ -21,6 +21,7 @@ import { evaluateTargets, renderMarkdown, renderSvg } from "./lib/report.mjs";
 import { runChaos } from "./suites/chaos.mjs";
 import { runMemory } from "./suites/memory.mjs";
 import { runOverhead } from "./suites/overhead.mjs";
+import { runRouting } from "./suites/routing.mjs";
 import { runStores } from "./suites/stores.mjs";
 
 const ROOT = join(BENCH_DIR, "..");
@@ -31,7 +32,8 @@ const pick = (name) =>
     .find((a) => a.startsWith(`--${name}=`))
     ?.split("=")[1]
     .split(",");
-const suites = pick("suites") ?? ["overhead", "chaos", "memory", "stores", "gateway"];
+const ALL_SUITES = ["overhead", "chaos", "memory", "stores", "routing", "gateway"];
+const suites = pick("suites") ?? ALL_SUITES;
 const only = pick("only");
 const log = (line) => console.log(line);
 
@@ -69,6 +71,7 @@ const runners = {
   chaos: runChaos,
   memory: runMemory,
   stores: runStores,
+  routing: runRouting,
   gateway: runGateway,
 };
 const run = async (name) => {
@@ -81,46 +84,53 @@ if (quick && suites.includes("chaos")) {
   // Quick mode: the chaos run is mostly waiting (10 requests/s), so memory and stores run beside
   // it; overhead, which measures CPU, runs alone first.
   if (suites.includes("overhead")) await run("overhead");
-  const rest = suites.filter((s) => s !== "overhead" && s !== "chaos");
+  // Routing measures latency in real time: it runs alone, last.
+  const rest = suites.filter(
+    (s) => s !== "overhead" && s !== "chaos" && s !== "routing" && s !== "gateway",
+  );
   await Promise.all([
     run("chaos"),
     (async () => {
       for (const name of rest) await run(name);
     })(),
   ]);
+  if (suites.includes("routing")) await run("routing");
+  // The gateway measures CPU and latency: alone too.
+  if (suites.includes("gateway")) await run("gateway");
 } else {
   for (const name of suites) await run(name);
 }
 results.finishedAt = new Date().toISOString();
+if (!quick && pick("suites")) {
+  // A full run of some suites keeps the other suites' figures from the last full run, saying so.
+  try {
+    const previous = JSON.parse(readFileSync(join(BENCH_DIR, "results", "latest.json"), "utf8"));
+    for (const name of ALL_SUITES) {
+      if (suites.includes(name) || !previous[name]) continue;
+      results[name] = previous[name];
+      results.notes.push(
+        `Section "${name}" is carried over from the full run of ${previous.finishedAt} (commit ${previous.commit}); the other sections were measured in this run.`,
+      );
+    }
+  } catch {}
+}
 results.seconds = (performance.now() - t0) / 1000;
-const gatewayOnly = suites.length === 1 && suites[0] === "gateway";
-results.targets = gatewayOnly
-  ? gatewayTargets(results.gateway)
-  : [...evaluateTargets(results), ...gatewayTargets(results.gateway)];
+results.targets = [...evaluateTargets(results), ...gatewayTargets(results.gateway)];
 
 mkdirSync(join(BENCH_DIR, "results"), { recursive: true });
-const section = renderGatewaySection(results.gateway, results);
-const benchmarksPath = join(ROOT, "BENCHMARKS.md");
-if (gatewayOnly) {
-  // A gateway-only run replaces the gateway section alone and keeps the other suites' results.
-  writeFileSync(
-    join(BENCH_DIR, "results", quick ? "gateway-quick.json" : "gateway.json"),
-    `${JSON.stringify(results, null, 2)}\n`,
-  );
-  const existing = existsSync(benchmarksPath)
-    ? readFileSync(benchmarksPath, "utf8")
-    : "# Benchmarks\n";
-  writeFileSync(benchmarksPath, spliceGatewaySection(existing, section));
-} else {
-  writeFileSync(
-    join(BENCH_DIR, "results", quick ? "quick.json" : "latest.json"),
-    `${JSON.stringify(results, null, 2)}\n`,
-  );
-  if (results.overhead) writeFileSync(join(BENCH_DIR, "results/overhead.svg"), renderSvg(results));
-  const markdown = renderMarkdown(results);
-  writeFileSync(benchmarksPath, section ? spliceGatewaySection(markdown, section) : markdown);
-}
-if (results.gateway && !quick) {
+writeFileSync(
+  join(BENCH_DIR, "results", quick ? "quick.json" : "latest.json"),
+  `${JSON.stringify(results, null, 2)}\n`,
+);
+if (results.overhead) writeFileSync(join(BENCH_DIR, "results/overhead.svg"), renderSvg(results));
+// The gateway has its own section (between markers) and a copy of its table in the README.
+const gatewaySection = renderGatewaySection(results.gateway, results);
+const markdown = renderMarkdown(results);
+writeFileSync(
+  join(ROOT, "BENCHMARKS.md"),
+  gatewaySection ? spliceGatewaySection(markdown, gatewaySection) : markdown,
+);
+if (results.gateway && !quick && suites.includes("gateway")) {
   const readmePath = join(ROOT, "README.md");
   const readme = readFileSync(readmePath, "utf8");
   writeFileSync(readmePath, spliceReadmeTable(readme, renderReadmeTable(results.gateway, results)));
