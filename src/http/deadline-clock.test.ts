@@ -1,8 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Deadline, DeadlineClock } from "./deadline-clock.js";
+import { type Deadline, DeadlineClock } from "./deadline-clock.js";
+
+function entry(onDeadline: (now: number) => void): Deadline {
+  return { at: Number.POSITIVE_INFINITY, index: -1, onDeadline };
+}
 
 function owner(log: string[], name: string) {
-  return new Deadline({ onDeadline: (now) => log.push(`${name}@${now}`) });
+  return entry((now) => log.push(`${name}@${now}`));
 }
 
 describe("DeadlineClock", () => {
@@ -38,7 +42,7 @@ describe("DeadlineClock", () => {
     const setTimeoutSpy = vi.spyOn(globalThis, "setTimeout");
     const before = timeouts();
     for (let i = 0; i < 20; i++) {
-      const d = new Deadline({ onDeadline: () => {} });
+      const d = entry(() => {});
       clock.schedule(d, Date.now() + 600_000 + i * 1000);
       expect(timeouts()).toBe(before + 1);
       clock.cancel(d);
@@ -71,10 +75,7 @@ describe("DeadlineClock", () => {
   it("keeps the heap ordered under many random schedules and cancels", () => {
     const clock = new DeadlineClock();
     const fired: number[] = [];
-    const entries = Array.from(
-      { length: 200 },
-      (_, i) => new Deadline({ onDeadline: () => fired.push(i) }),
-    );
+    const entries = Array.from({ length: 200 }, (_, i) => entry(() => fired.push(i)));
     const at = entries.map((_, i) => 1 + ((i * 7919) % 1000));
     entries.forEach((e, i) => {
       clock.schedule(e, at[i] as number);
@@ -92,11 +93,9 @@ describe("DeadlineClock", () => {
   it("an owner may schedule itself again from its callback", () => {
     const clock = new DeadlineClock();
     const times: number[] = [];
-    const d: Deadline = new Deadline({
-      onDeadline: (now) => {
-        times.push(now);
-        if (times.length < 3) clock.schedule(d, now + 50);
-      },
+    const d: Deadline = entry((now) => {
+      times.push(now);
+      if (times.length < 3) clock.schedule(d, now + 50);
     });
     clock.schedule(d, 50);
     vi.advanceTimersByTime(1000);
@@ -109,7 +108,10 @@ describe("DeadlineClock", () => {
     clock.schedule(owner(log, "stale"), 10_000_000);
     vi.useRealTimers();
     const done = new Promise<void>((resolve) => {
-      clock.schedule(new Deadline({ onDeadline: () => resolve() }), Date.now() + 5);
+      clock.schedule(
+        entry(() => resolve()),
+        Date.now() + 5,
+      );
     });
     return done;
   });

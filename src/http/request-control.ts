@@ -1,5 +1,5 @@
 import { RetryClientError, TimeoutError, type TimeoutKind } from "../errors/errors.js";
-import { Deadline, type DeadlineOwner, deadlineClock } from "./deadline-clock.js";
+import { type Deadline, deadlineClock } from "./deadline-clock.js";
 import { toConnectionError } from "./network-error.js";
 import type { TransportSignal } from "./transport.js";
 
@@ -56,7 +56,7 @@ function slotOf(kind: RequestTimeoutKind): number {
  * when a timer of their own would. The idle deadline moves with the activity it sees and is
  * checked when it comes due, not reset on every delta.
  */
-export class RequestControl implements DeadlineOwner {
+export class RequestControl implements Deadline {
   /** Pass this to the transport. */
   readonly signal = new RequestSignal();
   readonly #callerSignal: AbortSignal | undefined;
@@ -64,7 +64,7 @@ export class RequestControl implements DeadlineOwner {
   readonly #model: string;
   #failure: unknown;
   /** When each clock runs out (`Date.now()` ms); Infinity when it is not running. */
-  readonly #at = [
+  readonly #due = [
     Number.POSITIVE_INFINITY,
     Number.POSITIVE_INFINITY,
     Number.POSITIVE_INFINITY,
@@ -76,7 +76,9 @@ export class RequestControl implements DeadlineOwner {
   /** The order the clocks were started in: of two due at once, the one started first fires. */
   readonly #order = [0, 0, 0, 0, 0];
   #started = 0;
-  readonly #deadline = new Deadline(this);
+  /** Its place on the shared clock (kept by the clock). */
+  at = Number.POSITIVE_INFINITY;
+  index = -1;
   #lastActivity = 0;
   #onCallerAbort: (() => void) | undefined;
 
@@ -100,8 +102,8 @@ export class RequestControl implements DeadlineOwner {
   /** Stops the timeout `kind`. */
   disarm(kind: RequestTimeoutKind): void {
     const slot = slotOf(kind);
-    if (this.#at[slot] === Number.POSITIVE_INFINITY) return;
-    this.#at[slot] = Number.POSITIVE_INFINITY;
+    if (this.#due[slot] === Number.POSITIVE_INFINITY) return;
+    this.#due[slot] = Number.POSITIVE_INFINITY;
     this.#reschedule();
   }
 
@@ -114,7 +116,7 @@ export class RequestControl implements DeadlineOwner {
 
   /** Records content activity for the idle clock. */
   touch(): void {
-    if (this.#at[IDLE] !== Number.POSITIVE_INFINITY) this.#lastActivity = Date.now();
+    if (this.#due[IDLE] !== Number.POSITIVE_INFINITY) this.#lastActivity = Date.now();
   }
 
   /**
@@ -122,50 +124,50 @@ export class RequestControl implements DeadlineOwner {
    * then stop reading. {@link endedByGrace} tells the reader it was this, not a failure.
    */
   startGrace(ms: number): void {
-    if (this.#at[GRACE_PERIOD] !== Number.POSITIVE_INFINITY || this.#failure !== undefined) return;
+    if (this.#due[GRACE_PERIOD] !== Number.POSITIVE_INFINITY || this.#failure !== undefined) return;
     this.#start(GRACE_PERIOD, ms, Date.now() + ms);
   }
 
   #start(slot: number, ms: number, at: number): void {
-    this.#at[slot] = at;
+    this.#due[slot] = at;
     this.#ms[slot] = ms;
     this.#order[slot] = ++this.#started;
-    if (this.#deadline.index < 0 || at < this.#deadline.at)
-      deadlineClock.schedule(this.#deadline, at);
+    if (this.index < 0 || at < this.at) deadlineClock.schedule(this, at);
   }
 
   /** Moves this request's place on the clock to its earliest running clock. */
   #reschedule(): void {
     let next = Number.POSITIVE_INFINITY;
-    for (const at of this.#at) if (at < next) next = at;
-    if (next === Number.POSITIVE_INFINITY) deadlineClock.cancel(this.#deadline);
-    else if (next !== this.#deadline.at || this.#deadline.index < 0) {
-      deadlineClock.schedule(this.#deadline, next);
+    for (const at of this.#due) if (at < next) next = at;
+    if (next === Number.POSITIVE_INFINITY) deadlineClock.cancel(this);
+    else if (next !== this.at || this.index < 0) {
+      deadlineClock.schedule(this, next);
     }
   }
 
   /** Called by the clock: fails with the clock that ran out first (of equals, the first started). */
   onDeadline(now: number): void {
     if (this.#failure !== undefined) return;
-    const at = this.#at;
+    const due = this.#due;
     // The idle clock runs from the last activity, which may have moved since it was scheduled.
-    if (at[IDLE] !== Number.POSITIVE_INFINITY)
-      at[IDLE] = this.#lastActivity + (this.#ms[IDLE] ?? 0);
-    let due = -1;
-    for (let slot = 0; slot < at.length; slot++) {
-      const slotAt = at[slot] as number;
-      if (slotAt > now) continue;
-      const dueAt = due < 0 ? Number.POSITIVE_INFINITY : (at[due] as number);
-      if (slotAt < dueAt || (slotAt === dueAt && this.#order[slot]! < this.#order[due]!))
-        due = slot;
+    if (due[IDLE] !== Number.POSITIVE_INFINITY) due[IDLE] = this.#lastActivity + this.#ms[IDLE]!;
+    let first = -1;
+    for (let slot = 0; slot < due.length; slot++) {
+      const at = due[slot]!;
+      if (at > now) continue;
+      if (
+        first < 0 ||
+        at < due[first]! ||
+        (at === due[first] && this.#order[slot]! < this.#order[first]!)
+      ) {
+        first = slot;
+      }
     }
-    if (due < 0) {
-      this.#reschedule();
-      return;
+    if (first >= 0) {
+      due[first] = Number.POSITIVE_INFINITY;
+      if (first === GRACE_PERIOD) this.fail(GRACE);
+      else this.#timeout(KIND[first]!, this.#ms[first]!);
     }
-    at[due] = Number.POSITIVE_INFINITY;
-    if (due === GRACE_PERIOD) this.fail(GRACE);
-    else this.#timeout(KIND[due] as TimeoutKind, this.#ms[due] as number);
     if (this.#failure === undefined) this.#reschedule();
   }
 
@@ -204,8 +206,8 @@ export class RequestControl implements DeadlineOwner {
 
   /** Stops every clock and unlinks the caller's signal. */
   dispose(): void {
-    this.#at.fill(Number.POSITIVE_INFINITY);
-    deadlineClock.cancel(this.#deadline);
+    this.#due.fill(Number.POSITIVE_INFINITY);
+    deadlineClock.cancel(this);
     if (this.#onCallerAbort !== undefined) {
       this.#callerSignal?.removeEventListener("abort", this.#onCallerAbort);
     }
