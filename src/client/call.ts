@@ -30,6 +30,7 @@ import type {
   Warning,
 } from "../types.js";
 import type { ModelCatalogue } from "./catalogue.js";
+import { type Cooldown, cappedCooldown, cooldownKey, readCooldown } from "./cooldown.js";
 import type {
   CallOptions,
   ChatResponse,
@@ -51,12 +52,6 @@ export interface CallEngine {
   readonly maxRetries: number;
   readonly maxRetryAfterMs: number;
   warn(warning: Warning, emit?: (event: StreamEvent) => void): void;
-}
-
-/** Cooldown record stored under `cooldown:<provider:model>`. */
-interface Cooldown {
-  readonly until: number;
-  readonly retryAfterMs: number;
 }
 
 /** A target's run ended without an answer. */
@@ -170,7 +165,7 @@ export class Call {
     const { store, budget } = this.#engine;
     const keys = pending.map(targetKey);
     const breakers = keys.map((key) => this.#engine.breaker(key));
-    const reads = keys.map((key) => `cooldown:${key}`);
+    const reads = keys.map(cooldownKey);
     for (const breaker of breakers) if (breaker) reads.push(breaker.stateKey);
     for (;;) {
       const [values] = await Promise.all([
@@ -181,7 +176,7 @@ export class Call {
       let earliest = -1;
       let until = Number.POSITIVE_INFINITY;
       for (let i = 0; i < pending.length; i++) {
-        const cooldown = values[i] as Cooldown | undefined;
+        const cooldown = this.#checkedCooldown(reads[i]!, values[i]);
         if (!cooldown || cooldown.until <= now) {
           if (i !== 0 && budget)
             await Promise.all([budget.unrecordRequest(keys[0]!), budget.recordRequest(keys[i]!)]);
@@ -485,13 +480,32 @@ export class Call {
   }
 
   async #coolDown(key: string, waitMs: number): Promise<void> {
-    if (waitMs <= 0) return;
-    const cooldown: Cooldown = { until: this.#now() + waitMs, retryAfterMs: waitMs };
+    const cooldown = cappedCooldown(this.#now(), waitMs, this.#engine.maxRetryAfterMs);
+    if (cooldown === undefined) return;
     await this.#engine.store.update<Cooldown>(
-      `cooldown:${key}`,
-      (current) => (current && current.until >= cooldown.until ? current : cooldown),
-      waitMs,
+      cooldownKey(key),
+      (current) => {
+        const valid = readCooldown(current);
+        return valid && valid !== "corrupt" && valid.until >= cooldown.until ? valid : cooldown;
+      },
+      cooldown.retryAfterMs,
     );
+  }
+
+  /** A stored cooldown, checked: a corrupted one counts as absent, with a warning. */
+  #checkedCooldown(storeKey: string, value: unknown): Cooldown | undefined {
+    const cooldown = readCooldown(value);
+    if (cooldown !== "corrupt") return cooldown;
+    this.#engine.warn(
+      {
+        code: "state-corrupt",
+        message: `ignored a corrupted cooldown record (${storeKey}): no finite "until" time`,
+      },
+      this.#emit,
+    );
+    // Heal the store, so the warning is not repeated on every call.
+    void this.#engine.store.delete(storeKey).catch(() => {});
+    return undefined;
   }
 
   #fallback(from: ModelSpec, to: ModelSpec, error: Error): void {

@@ -1,5 +1,11 @@
 import { ConfigurationError, TimeoutError } from "../errors/errors.js";
-import { nonNegativeInteger, nonNegativeNumber, oneOf, optionalTimeout } from "../options.js";
+import {
+  nonNegativeInteger,
+  nonNegativeNumber,
+  oneOf,
+  optionalTimeout,
+  timerMs,
+} from "../options.js";
 import { AnthropicProvider } from "../providers/anthropic/anthropic-provider.js";
 import { OpenAIProvider } from "../providers/openai/openai-provider.js";
 import { envPrefix, processEnv, readEnv } from "../providers/shared/env.js";
@@ -18,6 +24,8 @@ import type { ChatMessage, Provider, Warning } from "../types.js";
 import { Call, type CallEngine, targetKey } from "./call.js";
 import { DEFAULT_MODELS, ModelCatalogue, providerOf } from "./catalogue.js";
 import { ChatStream } from "./chat-stream.js";
+import { readCooldown } from "./cooldown.js";
+import { linkSignals } from "./link-signals.js";
 import type {
   CallOptions,
   ChatResponse,
@@ -41,6 +49,18 @@ export interface CircuitStatus {
   /** Milliseconds until a probe may go (open), else 0. */
   readonly nextProbeInMs: number;
   readonly snapshot: BreakerSnapshot;
+}
+
+/** One row of {@link RetryClient.cooldowns}: a target skipped after a rate limit. */
+export interface CooldownStatus {
+  /** `provider:model`. */
+  readonly key: string;
+  /** When the cooldown ends (milliseconds since the epoch, the store's clock). */
+  readonly until: number;
+  /** Milliseconds left. */
+  readonly remainingMs: number;
+  /** The wait it was set for (never more than `maxRetryAfterMs`). */
+  readonly retryAfterMs: number;
 }
 
 /**
@@ -75,7 +95,8 @@ export class RetryClient {
     validateCommon(config);
     resolveBreakerOptions(config.circuitBreaker);
     if (config.maxRetryAfterMs !== undefined) {
-      nonNegativeNumber("maxRetryAfterMs", config.maxRetryAfterMs, true);
+      // Infinity cannot be honoured: a wait past a timer's range would end early and spin.
+      timerMs("maxRetryAfterMs", nonNegativeNumber("maxRetryAfterMs", config.maxRetryAfterMs));
     }
     this.store = config.stateStore ?? new MemoryStateStore();
     this.catalogue =
@@ -205,6 +226,26 @@ export class RetryClient {
       .sort((a, b) => a.key.localeCompare(b.key));
   }
 
+  /**
+   * Every target cooling down after a rate limit, one row per target key, soonest first. A
+   * corrupted record (no finite end time) is left out: calls ignore it too.
+   */
+  async cooldowns(): Promise<CooldownStatus[]> {
+    const now = this.store.now();
+    const rows: CooldownStatus[] = [];
+    for (const [storeKey, value] of await this.store.entries<unknown>("cooldown:")) {
+      const cooldown = readCooldown(value);
+      if (cooldown === undefined || cooldown === "corrupt" || cooldown.until <= now) continue;
+      rows.push({
+        key: storeKey.slice("cooldown:".length),
+        until: cooldown.until,
+        remainingMs: cooldown.until - now,
+        retryAfterMs: cooldown.retryAfterMs,
+      });
+    }
+    return rows.sort((a, b) => a.until - b.until || a.key.localeCompare(b.key));
+  }
+
   /** Closes the breaker of `key` (`provider:model`) and clears its cooldown; all of them without a key. */
   async resetCircuits(key?: string): Promise<void> {
     const keys = key
@@ -222,9 +263,17 @@ export class RetryClient {
     );
   }
 
-  /** Releases the store's connections when this client created the store. */
+  /**
+   * Releases the store's connections when this client created the store, and closes the idle
+   * keep-alive connections of the providers it built (connections in use are left alone).
+   */
   async close(): Promise<void> {
     this.#unsubscribe?.();
+    for (const provider of this.#providers.values()) {
+      if (provider instanceof OpenAIProvider || provider instanceof AnthropicProvider) {
+        provider.closeIdleConnections();
+      }
+    }
     if (!this.config.stateStore) await this.store.close();
   }
 
@@ -255,10 +304,8 @@ export class RetryClient {
         deadlineMs,
       );
     }
-    const signals = [callerSignal, deadline?.signal, streamSignal].filter(
-      (s): s is AbortSignal => s !== undefined,
-    );
-    const signal = signals.length <= 1 ? signals[0] : AbortSignal.any(signals);
+    // Not AbortSignal.any: it leaves a record on a long-lived caller signal for every call.
+    const { signal, unlink } = linkSignals([callerSignal, deadline?.signal, streamSignal]);
     const call = new Call(
       this.#engine,
       messages,
@@ -269,7 +316,11 @@ export class RetryClient {
       emit,
     );
     const answer = call.run();
-    return timer === undefined ? answer : answer.finally(() => clearTimeout(timer));
+    if (timer === undefined && unlink === undefined) return answer;
+    return answer.finally(() => {
+      clearTimeout(timer);
+      unlink?.();
+    });
   }
 
   #firstTarget(options: Pick<CallOptions, "model" | "provider">): ModelSpec {
@@ -333,6 +384,8 @@ export class RetryClient {
         baseURL: settings.baseURL,
         headers: settings.headers,
         fetch: this.config.fetch,
+        maxResponseBytes: this.config.maxResponseBytes,
+        maxSseEventBytes: this.config.maxSseEventBytes,
       }),
     };
     return typeOf(name, settings) === "anthropic"
@@ -401,7 +454,8 @@ function validateCommon(o: ClientConfig | CallOptions): void {
   optionalTimeout("timeoutMs", o.timeoutMs);
   optionalTimeout("connectTimeoutMs", o.connectTimeoutMs);
   optionalTimeout("firstTokenTimeoutMs", o.firstTokenTimeoutMs);
-  optionalTimeout("idleTimeoutMs", o.idleTimeoutMs);
+  // Infinity turns the default idle bound off.
+  optionalTimeout("idleTimeoutMs", o.idleTimeoutMs, true);
   optionalTimeout("deadlineMs", o.deadlineMs);
   if (o.midStreamFailure !== undefined) {
     oneOf("midStreamFailure", o.midStreamFailure, ["error", "restart", "continue"]);

@@ -1,5 +1,6 @@
 import type { FetchFunction } from "../../http/fetch-transport.js";
 import type { Transport } from "../../http/transport.js";
+import { MAX_TIMER_MS } from "../../options.js";
 
 /** Options every provider accepts. Every field is optional. */
 export interface ProviderOptions {
@@ -13,8 +14,26 @@ export interface ProviderOptions {
   readonly connectTimeoutMs?: number;
   /** Streams: from sending the request to the first content delta. @default none */
   readonly firstTokenTimeoutMs?: number;
-  /** Streams: the longest gap between content deltas. @default none */
+  /**
+   * Streams: the longest gap between content deltas once content started (keep-alive comments
+   * and pings do not count; reasoning deltas do). `Infinity` turns it off.
+   * @default 300000 (5 minutes)
+   */
   readonly idleTimeoutMs?: number;
+  /**
+   * The largest non-streaming response body read, in bytes. A longer body is cut off as soon as
+   * it passes the limit: `ServerError` with code `response_too_large`. Error bodies (non-2xx)
+   * are read up to 1 MiB (or this limit, when smaller); past that the status alone decides.
+   * @default 33554432 (32 MiB)
+   */
+  readonly maxResponseBytes?: number;
+  /**
+   * Streams: the largest server-sent event (and so the longest line) buffered, in bytes. A line
+   * that never ends, or `data:` lines that never reach their blank line, fail as soon as they
+   * pass it: `ServerError` with code `sse_line_too_large` / `sse_event_too_large`.
+   * @default 8388608 (8 MiB)
+   */
+  readonly maxSseEventBytes?: number;
   /** Default output token limit when a request gives none. */
   readonly maxTokens?: number;
   /** Extra headers sent with every request. */
@@ -36,7 +55,36 @@ export interface ProviderOptions {
 export const DEFAULT_TIMEOUT_MS = 600_000;
 
 /**
- * Checks a millisecond option: a positive number (or `Infinity` for "none").
+ * The default idle bound of a stream after content started: 5 minutes without a content or
+ * reasoning delta. Long enough for any pause a model takes mid-answer (reasoning streams its
+ * thinking deltas, which count), short enough that a server sending only keep-alives cannot
+ * hold a call for ever.
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+
+/** The default `maxResponseBytes`: 32 MiB. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+/** The default `maxSseEventBytes`: 8 MiB. */
+export const DEFAULT_MAX_SSE_EVENT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Checks a byte-size option: a positive integer.
+ * @throws RangeError naming the option and the bad value.
+ */
+export function checkBytes(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new RangeError(
+      `expected a positive integer number of bytes for ${name}, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Checks a millisecond option: a positive number up to 2³¹ − 1 (about 24.8 days; a longer
+ * timer would fire early), or `Infinity` for "none".
  * @throws RangeError naming the option and the bad value.
  */
 export function checkMs(name: string, value: number | undefined): number | undefined {
@@ -44,6 +92,12 @@ export function checkMs(name: string, value: number | undefined): number | undef
   if (typeof value !== "number" || Number.isNaN(value) || value <= 0) {
     throw new RangeError(
       `expected a positive number of milliseconds for ${name}, got ${String(value)}`,
+    );
+  }
+  if (value !== Number.POSITIVE_INFINITY && value > MAX_TIMER_MS) {
+    // Node fires a timer longer than 2^31 - 1 ms after about 1 ms: refuse rather than fire early.
+    throw new RangeError(
+      `expected at most ${MAX_TIMER_MS} ms (or Infinity for none) for ${name}, got ${String(value)}`,
     );
   }
   return value;
