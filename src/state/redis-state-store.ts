@@ -156,8 +156,9 @@ class TimeoutError extends Error {}
  *
  * Redis is never what fails a request. Each operation waits at most `commandTimeoutMs`
  * (default 100 ms); on an error, a timeout or a lost connection it answers from a local
- * {@link MemoryStateStore} and warns once (code `state-store-unreachable`) until Redis answers
- * again (code `state-store-recovered`). It never throws and never queues commands for later.
+ * {@link MemoryStateStore} and warns once (code `state-store-unreachable`) until Redis takes a
+ * write again (code `state-store-recovered`; a Redis that answers reads but refuses writes, as
+ * at `maxmemory`, is still down). It never throws and never queues commands for later.
  * The local store mirrors what this process last read from or wrote to Redis (values and their
  * TTLs), so an outage starts from the fleet's last known breakers and cooldowns, not from
  * scratch; windows start empty locally.
@@ -194,6 +195,7 @@ export class RedisStateStore implements StateStore {
   #skipUntil = 0;
   #everReady: boolean;
   #closed = false;
+  #probing = false;
   /** The first connection, awaited (within the bound) by the operations issued before it. */
   #firstReady: Promise<void> | undefined;
   /** The raw value last seen in Redis per key (null: absent), the guess `update` starts from. */
@@ -221,6 +223,10 @@ export class RedisStateStore implements StateStore {
         autoResendUnfulfilledCommands: false,
         maxRetriesPerRequest: 1,
         connectTimeout: 1000,
+        // `disconnect()` (only after QUIT failed: a wrong password, a server that is not
+        // Redis) arms this timer even for a socket already closed; its default of 2 s kept the
+        // process alive that long after close().
+        disconnectTimeout: 20,
         // Keep reconnecting in the background for ever, at most every second.
         retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 1000),
       });
@@ -490,12 +496,10 @@ export class RedisStateStore implements StateStore {
     const deadline = Date.now() + timeoutMs;
     if (this.#closed || !(await this.#usable(deadline))) return local();
     try {
-      const result = await withTimeout(
+      return await withTimeout(
         remote(() => Date.now() >= deadline),
         Math.max(1, deadline - Date.now()),
       );
-      if (this.#degraded) this.#recovered();
-      return result;
     } catch (error) {
       this.#skipUntil = Date.now() + this.#retryIntervalMs;
       this.#unreachable(error);
@@ -503,13 +507,21 @@ export class RedisStateStore implements StateStore {
     }
   }
 
-  /** Whether to try Redis now; waits (within the bound) only for the very first connection. */
+  /**
+   * Whether to try Redis now; waits (within the bound) only for the very first connection.
+   *
+   * During an outage every operation answers locally; once per `retryIntervalMs` one write
+   * probe (`SET … PX`) decides whether it is over. Only a write that succeeds ends it: a Redis
+   * that answers reads but refuses writes (at `maxmemory`, a read-only replica) is still in the
+   * outage, so the warnings do not flap with the mix of commands — one per outage.
+   */
   async #usable(deadline: number): Promise<boolean> {
     const status = this.#client.status;
     if (status === "ready") {
       this.#everReady = true;
-      if (Date.now() >= this.#skipUntil) return true;
-      return false;
+      if (Date.now() < this.#skipUntil) return false;
+      if (!this.#degraded) return true;
+      return this.#probe(deadline);
     }
     if (status === "wait") this.#client.connect().catch(() => {}); // a lazyConnect client
     // Before the first connection (and before any failure), wait for it within the bound;
@@ -535,6 +547,28 @@ export class RedisStateStore implements StateStore {
     }
     this.#unreachable(this.#lastError ?? new Error(`connection is ${status}`));
     return false;
+  }
+
+  /** One write probe at a time; the operations meanwhile answer locally. */
+  #probe(deadline: number): Promise<boolean> {
+    if (this.#probing) return Promise.resolve(false);
+    this.#probing = true;
+    return withTimeout(
+      this.#client.set(`${this.#prefix}probe`, "1", "PX", 1000),
+      Math.max(1, deadline - Date.now()),
+    ).then(
+      () => {
+        this.#probing = false;
+        if (this.#degraded) this.#recovered();
+        return true;
+      },
+      (error: unknown) => {
+        this.#probing = false;
+        this.#lastError = error;
+        this.#skipUntil = Date.now() + this.#retryIntervalMs;
+        return false;
+      },
+    );
   }
 
   #unreachable(cause: unknown): void {
