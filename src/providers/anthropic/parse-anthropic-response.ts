@@ -6,6 +6,7 @@ import {
   optionalCount,
   optionalObject,
   optionalString,
+  requiredObject,
   WireShapeError,
 } from "../shared/wire-shape.js";
 import type { AnthropicUsage } from "./anthropic-wire.js";
@@ -71,8 +72,7 @@ function parse(body: unknown, meta: AnthropicResponseMeta): ProviderResponse {
   let content = "";
   const toolCalls: ToolCall[] = [];
   for (let i = 0; i < blocks.length; i++) {
-    const block = optionalObject(blocks[i], `content[${i}]`);
-    if (block === undefined) throw new WireShapeError(`content[${i}]`, "an object", blocks[i]);
+    const block = requiredObject(blocks[i], `content[${i}]`);
     if (block.type === "text") content += optionalString(block.text, `content[${i}].text`) ?? "";
     else if (block.type === "tool_use") {
       toolCalls.push({

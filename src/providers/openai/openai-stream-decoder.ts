@@ -5,6 +5,7 @@ import {
   optionalArray,
   optionalObject,
   optionalString,
+  requiredObject,
   WireShapeError,
 } from "../shared/wire-shape.js";
 import { type OpenAIErrorContext, openAIStreamError } from "./map-openai-error.js";
@@ -80,10 +81,10 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     const choices = optionalArray(chunk.choices, "choices");
     if (choices !== undefined) {
       for (let c = 0; c < choices.length; c++) {
-        const choice = optionalObject(choices[c], `choices[${c}]`) as
-          | NonNullable<OpenAIChatChunk["choices"]>[number]
-          | undefined;
-        if (choice === undefined || (choice.index ?? 0) !== 0) continue;
+        const choice = requiredObject(choices[c], `choices[${c}]`) as NonNullable<
+          OpenAIChatChunk["choices"]
+        >[number];
+        if ((choice.index ?? 0) !== 0) continue;
         const delta = optionalObject(choice.delta, `choices[${c}].delta`) as
           | NonNullable<NonNullable<OpenAIChatChunk["choices"]>[number]["delta"]>
           | undefined;
@@ -115,7 +116,7 @@ export class OpenAIStreamDecoder implements StreamDecoder {
   #toolCallDeltas(deltas: readonly unknown[], out: ProviderStreamEvent[]): void {
     for (let i = 0; i < deltas.length; i++) {
       const path = `delta.tool_calls[${i}]`;
-      const delta = optionalObject(deltas[i], path) ?? {};
+      const delta = requiredObject(deltas[i], path);
       const fn = optionalObject(delta.function, `${path}.function`) ?? {};
       const rawIndex = delta.index;
       if (

@@ -6,6 +6,7 @@ import {
   optionalCount,
   optionalObject,
   optionalString,
+  requiredObject,
   WireShapeError,
 } from "../shared/wire-shape.js";
 import { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
@@ -52,6 +53,7 @@ export function parseOpenAIResponse(body: unknown, meta: ResponseMeta): Provider
 function parse(body: unknown, meta: ResponseMeta): ProviderResponse {
   const response = optionalObject(body, "the body") ?? {};
   const choices = optionalArray(response.choices, "choices");
+  if (choices !== undefined && choices.length > 0) requiredObject(choices[0], "choices[0]");
   const choice = optionalObject(choices?.[0], "choices[0]");
   if (choice === undefined) {
     throw new ServerError({
@@ -68,7 +70,7 @@ function parse(body: unknown, meta: ResponseMeta): ProviderResponse {
   const calls = optionalArray(message.tool_calls, "message.tool_calls") ?? [];
   for (let i = 0; i < calls.length; i++) {
     const path = `message.tool_calls[${i}]`;
-    const call = optionalObject(calls[i], path) ?? {};
+    const call = requiredObject(calls[i], path);
     const fn = optionalObject(call.function, `${path}.function`) ?? {};
     toolCalls.push({
       id: optionalString(call.id, `${path}.id`) ?? "",

@@ -27,6 +27,13 @@ export function optionalObject(value: unknown, path: string): Record<string, unk
   return value as Record<string, unknown>;
 }
 
+/** An object (not an array, not `null`). */
+export function requiredObject(value: unknown, path: string): Record<string, unknown> {
+  const object = optionalObject(value, path);
+  if (object === undefined) throw new WireShapeError(path, "an object", value);
+  return object;
+}
+
 /** An array, or undefined for `undefined` / `null`. */
 export function optionalArray(value: unknown, path: string): readonly unknown[] | undefined {
   if (value === undefined || value === null) return undefined;
