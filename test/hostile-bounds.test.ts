@@ -147,7 +147,9 @@ describe("item 3: OpenAI tool_calls indexes", () => {
     );
     const run = await measured(() => openAIClient(server).stream(hello).response);
     expect(run.result.status).toBe("fulfilled");
-    const response = (run.result as PromiseFulfilledResult<{ readonly toolCalls: readonly unknown[] }>).value;
+    const response = (
+      run.result as PromiseFulfilledResult<{ readonly toolCalls: readonly unknown[] }>
+    ).value;
     expect(response.toolCalls).toEqual([{ id: "call_1", name: "f", arguments: "{}" }]);
     expect(run.maxGapMs).toBeLessThan(250);
   });
@@ -199,7 +201,9 @@ describe("item 4: Anthropic streams with many tool_use blocks", () => {
       });
       const run = await measured(() => anthropicClient(server).stream(hello).response);
       expect(run.result.status).toBe("fulfilled");
-      const response = (run.result as PromiseFulfilledResult<{ readonly toolCalls: readonly unknown[] }>).value;
+      const response = (
+        run.result as PromiseFulfilledResult<{ readonly toolCalls: readonly unknown[] }>
+      ).value;
       expect(response.toolCalls).toHaveLength(blocks);
       return run.ms;
     };

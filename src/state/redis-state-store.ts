@@ -658,9 +658,9 @@ export class RedisStateStore implements StateStore {
   }
 }
 
-/** Redis wants a positive integer for PX. */
+/** Redis wants a positive integer for PX (a non-finite TTL would make the command fail). */
 function pxMs(ttlMs: number): number {
-  return Math.max(1, Math.ceil(ttlMs));
+  return Math.max(1, Math.ceil(Math.min(ttlMs, Number.MAX_SAFE_INTEGER)));
 }
 
 function decode<T>(raw: string): T | undefined {
