@@ -208,7 +208,8 @@ export class Call {
       let earliest = -1;
       let until = Number.POSITIVE_INFINITY;
       for (let i = 0; i < pending.length; i++) {
-        const cooldown = this.#checkedCooldown(reads[i]!, values[i]);
+        let cooldown = readCooldown(values[i]);
+        if (cooldown === "corrupt") cooldown = await this.#dropCorrupt(reads[i]!);
         if (!cooldown || cooldown.until <= now) {
           if (i !== 0 && budget)
             await Promise.all([budget.unrecordRequest(keys[0]!), budget.recordRequest(keys[i]!)]);
@@ -534,16 +535,14 @@ export class Call {
     );
   }
 
-  /** A stored cooldown, checked: a corrupted one counts as absent, with a warning. */
-  #checkedCooldown(storeKey: string, value: unknown): Cooldown | undefined {
-    const cooldown = readCooldown(value);
-    if (cooldown !== "corrupt") return cooldown;
+  /** A corrupted cooldown record counts as absent: warn, and delete it. */
+  async #dropCorrupt(storeKey: string): Promise<undefined> {
     this.#warn({
       code: "state-corrupt",
       message: `ignored a corrupted cooldown record (${storeKey}): no finite "until" time`,
     });
     // Heal the store, so the warning is not repeated on every call.
-    void this.#engine.store.delete(storeKey).catch(() => {});
+    await this.#engine.store.delete(storeKey).catch(() => {});
     return undefined;
   }
 
