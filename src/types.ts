@@ -122,7 +122,10 @@ export interface AttemptTimeouts {
   readonly connectTimeoutMs?: number;
   /** Streams: from sending the request to the first content delta. */
   readonly firstTokenTimeoutMs?: number;
-  /** Streams: the longest gap between content deltas. */
+  /**
+   * Streams: the longest gap between content (or reasoning) deltas once content started;
+   * keep-alives do not count. `Infinity` turns it off. @default 300000 (5 minutes)
+   */
   readonly idleTimeoutMs?: number;
 }
 
