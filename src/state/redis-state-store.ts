@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import { positiveNumber } from "../options.js";
+import { MAX_TIMER_MS, positiveNumber, timerMs } from "../options.js";
 import type { Warning } from "../types.js";
 import { MemoryStateStore } from "./memory-state-store.js";
 import { type StateStore, WINDOW_BUCKETS, windowBucket } from "./state-store.js";
@@ -209,7 +209,10 @@ export class RedisStateStore implements StateStore {
     this.#now = options.now ?? Date.now;
     this.#local = new MemoryStateStore({ now: this.#now });
     this.#prefix = options.keyPrefix ?? "retry-client:";
-    this.#timeoutMs = positiveNumber("commandTimeoutMs", options.commandTimeoutMs ?? 100);
+    this.#timeoutMs = timerMs(
+      "commandTimeoutMs",
+      positiveNumber("commandTimeoutMs", options.commandTimeoutMs ?? 100),
+    );
     this.#retryIntervalMs = positiveNumber("retryIntervalMs", options.retryIntervalMs ?? 1000);
     this.#warnings = new WarningListeners(options.onWarning);
     if (options.client) {
@@ -397,7 +400,7 @@ export class RedisStateStore implements StateStore {
         return out;
       },
       () => this.#local.entries<T>(prefix),
-      this.#timeoutMs * 10,
+      Math.min(this.#timeoutMs * 10, MAX_TIMER_MS),
     );
   }
 
@@ -625,7 +628,7 @@ export class RedisStateStore implements StateStore {
       }
       if (added) pipeline.pexpire(windowKey, Math.max(1, Math.ceil(windowMs * 2)));
     }
-    await withTimeout(pipeline.exec(), this.#timeoutMs * 10);
+    await withTimeout(pipeline.exec(), Math.min(this.#timeoutMs * 10, MAX_TIMER_MS));
   }
 
   /**
