@@ -8,8 +8,10 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Message } from "../src/message.js";
 import { RedisStateStore } from "../src/redis.js";
 import type { Warning } from "../src/types.js";
+import { hostileServer, openAIClient } from "./helpers/hostile.js";
 import { type RedisServer, redisAvailability, startRedis } from "./helpers/redis.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -31,6 +33,40 @@ describe.skipIf(!redis.available && !redis.mustFail)("item 12: Redis at maxmemor
   afterAll(async () => {
     admin?.disconnect();
     await server?.stop();
+  });
+
+  it("item 8: Retry-After 1e308 stores a capped cooldown in Redis, with no false warning", async () => {
+    let calls = 0;
+    const api = await hostileServer((_req, res) => {
+      calls++;
+      res.writeHead(calls === 1 ? 429 : 200, {
+        "content-type": "application/json",
+        ...(calls === 1 ? { "retry-after": "1e308" } : {}),
+      });
+      res.end(
+        calls === 1
+          ? JSON.stringify({ error: { message: "slow down" } })
+          : JSON.stringify({ choices: [{ message: { content: "ok" }, finish_reason: "stop" }] }),
+      );
+    });
+    const warnings: Warning[] = [];
+    const store = new RedisStateStore({ url: server.url, keyPrefix: "ra:" });
+    const client = openAIClient(api, {
+      stateStore: store,
+      maxRetryAfterMs: 300,
+      onWarning: (w) => warnings.push(w),
+    });
+    try {
+      await client.complete([Message.user("hi")]).catch(() => {});
+      const ttl = await admin.pttl("ra:v:cooldown:openai:gpt-4o");
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(300);
+      expect((await client.complete([Message.user("hi")])).content).toBe("ok");
+      expect(warnings).toEqual([]);
+    } finally {
+      await store.close();
+      await api.close();
+    }
   });
 
   it("reads ok, writes OOM: one warning for the whole outage, one when it ends", async () => {
