@@ -359,7 +359,12 @@ describe("health", () => {
 });
 
 describe("circuits and reset", () => {
-  const trip = { circuitBreaker: { failureThreshold: 1 }, retry: { maxRetries: 0 } };
+  // A long open period: on a loaded machine the CLI runs of one test can take longer than the
+  // default 2 s, and a breaker that turned half-open meanwhile would let a probe through.
+  const trip = {
+    circuitBreaker: { failureThreshold: 1, minResetTimeoutMs: 60_000, resetTimeoutMs: 60_000 },
+    retry: { maxRetries: 0 },
+  };
 
   it("shows breakers from the file store in XDG_STATE_HOME and resets them", async () => {
     const file = join(home, "trip.json");

@@ -23,6 +23,37 @@ function sizeOf(path: string): number {
   return readdirSync(path).reduce((sum, name) => sum + sizeOf(join(path, name)), 0);
 }
 
+/**
+ * Walks the installed package's relative imports from `entry` (under dist/) and lists every import
+ * of a module whose name starts with `prefix`, as "file -> module"; `files` is how many were read.
+ */
+function reachableImports(entry: string, prefix: string): { files: number; bad: string[] } {
+  const out = run(
+    "node",
+    [
+      "-e",
+      `const fs = require("fs"), path = require("path");
+       const [entry, prefix] = process.argv.slice(1);
+       const dir = "node_modules/retry-client/dist";
+       const seen = new Set(), bad = [];
+       (function walk(file) {
+         if (seen.has(file)) return; seen.add(file);
+         const src = fs.readFileSync(file, "utf8");
+         for (const m of src.matchAll(/(?:from|import)\\s*\\(?\\s*["']([^"']+)["']/g)) {
+           const spec = m[1];
+           if (spec.startsWith(prefix)) bad.push(path.relative(dir, file) + " -> " + spec);
+           else if (spec.startsWith(".")) walk(path.resolve(path.dirname(file), spec));
+         }
+       })(path.resolve(dir, entry));
+       console.log(JSON.stringify({ files: seen.size, bad }));`,
+      entry,
+      prefix,
+    ],
+    join(project, "app"),
+  );
+  return JSON.parse(out) as { files: number; bad: string[] };
+}
+
 describe("the packed package", () => {
   beforeAll(() => {
     project = mkdtempSync(join(tmpdir(), "retry-client-pack-"));
@@ -49,6 +80,7 @@ describe("the packed package", () => {
     expect(files).toContain("dist/index.js");
     expect(files).toContain("dist/index.node.js");
     expect(files).toContain("dist/redis.js");
+    expect(files).toContain("dist/otel/index.js");
     expect(files).toContain("dist/cli/main.js");
     expect(files).toContain("README.md");
     expect(files).toContain("LICENSE");
@@ -86,27 +118,8 @@ describe("the packed package", () => {
       join(project, "app"),
     );
     expect(out.trim()).toBe("function false");
-    const grep = run(
-      "node",
-      [
-        "-e",
-        `const fs = require("fs"), path = require("path");
-         const dir = "node_modules/retry-client/dist";
-         const seen = new Set(), bad = [];
-         (function walk(file) {
-           if (seen.has(file)) return; seen.add(file);
-           const src = fs.readFileSync(file, "utf8");
-           for (const m of src.matchAll(/(?:from|import)\\s*\\(?\\s*["']([^"']+)["']/g)) {
-             const spec = m[1];
-             if (spec.startsWith("node:")) bad.push(path.relative(dir, file) + " -> " + spec);
-             else if (spec.startsWith(".")) walk(path.resolve(path.dirname(file), spec));
-           }
-         })(path.resolve(dir, "index.js"));
-         console.log(JSON.stringify(bad));`,
-      ],
-      join(project, "app"),
-    );
-    expect(JSON.parse(grep)).toEqual([]);
+    const { bad } = reachableImports("index.js", "node:");
+    expect(bad).toEqual([]);
   });
 
   it("runs the retry-client binary", () => {
@@ -136,6 +149,35 @@ describe("the packed package", () => {
     );
     run("npm", ["install", "ioredis", "--no-audit", "--no-fund", "--prefer-offline"], app);
     expect(run("node", ["--input-type=module", "-e", script], app).trim()).toBe("loaded");
+  }, 120_000);
+
+  it("the main entry never loads @opentelemetry/api; retry-client/otel needs only that optional peer", () => {
+    const app = join(project, "app");
+    // Nothing the main entry reaches imports it (the peer is not installed here).
+    const { files, bad } = reachableImports("index.node.js", "@opentelemetry/");
+    expect(files).toBeGreaterThan(10);
+    expect(bad).toEqual([]);
+    const script = `
+      const { RetryClient } = await import("retry-client");
+      const client = new RetryClient({ env: {}, instrumentation: [] });
+      try {
+        const { openTelemetry } = await import("retry-client/otel");
+        const listener = openTelemetry();
+        console.log(typeof client.complete, "loaded", typeof listener.onCallStart);
+      } catch (error) {
+        console.log(typeof client.complete, error.code, /@opentelemetry\\/api/.test(error.message));
+      }`;
+    expect(run("node", ["--input-type=module", "-e", script], app).trim()).toBe(
+      "function ERR_MODULE_NOT_FOUND true",
+    );
+    run(
+      "npm",
+      ["install", "@opentelemetry/api@^1.9.0", "--no-audit", "--no-fund", "--prefer-offline"],
+      app,
+    );
+    expect(run("node", ["--input-type=module", "-e", script], app).trim()).toBe(
+      "function loaded function",
+    );
   }, 120_000);
 
   it("has types that resolve for ESM consumers (arethetypeswrong, esm-only profile)", () => {
