@@ -84,6 +84,8 @@ export class RetryClient {
   readonly #engine: CallEngine;
   readonly #env: Readonly<Record<string, string | undefined>>;
   readonly #providers = new Map<string, Provider>();
+  /** The providers this client built (not those passed in): `close()` closes their idle sockets. */
+  readonly #ownProviders = new Set<Provider>();
   readonly #breakers = new Map<string, CircuitBreaker>();
   readonly #listeners = new Set<(event: StreamEvent) => void>();
   readonly #instruments: Instruments | undefined;
@@ -205,6 +207,7 @@ export class RetryClient {
       provider = settings;
     } else if (settings || (BUILT_IN as readonly string[]).includes(name)) {
       provider = this.#createProvider(name, (settings ?? {}) as ProviderSettings);
+      this.#ownProviders.add(provider);
     } else {
       throw new ConfigurationError(
         `unknown provider "${name}": add it to the providers option (with type "openai" or "anthropic")`,
@@ -280,10 +283,8 @@ export class RetryClient {
    */
   async close(): Promise<void> {
     this.#unsubscribe?.();
-    for (const provider of this.#providers.values()) {
-      if (provider instanceof OpenAIProvider || provider instanceof AnthropicProvider) {
-        provider.closeIdleConnections();
-      }
+    for (const provider of this.#ownProviders) {
+      (provider as { closeIdleConnections?: () => void }).closeIdleConnections?.();
     }
     if (!this.config.stateStore) await this.store.close();
   }
