@@ -73,7 +73,7 @@ describe("items 8–9: hostile Retry-After and reset headers", () => {
       // The stored cooldown is capped by maxRetryAfterMs, and visible.
       const cooldowns = await client.cooldowns();
       expect(cooldowns).toHaveLength(1);
-      expect(cooldowns[0]?.key).toBe("openai:gpt-4o");
+      expect(cooldowns[0]?.key).toBe(client.stateKey({ provider: "openai", model: "gpt-4o" }));
       expect(cooldowns[0]?.remainingMs).toBeLessThanOrEqual(300);
       // The next call waits out the (capped) cooldown and gets its answer: no TypeError.
       const response = await client.complete(hello);
@@ -98,10 +98,6 @@ describe("item 8: corrupted stored cooldowns are ignored with a warning", () => 
     for (const until of ["1e999", '"x"', "null", "[]"]) {
       const dir = mkdtempSync(join(tmpdir(), "rc-hostile-"));
       const path = join(dir, "state.json");
-      writeFileSync(
-        path,
-        `{"version":1,"entries":{"cooldown:openai:gpt-4o":{"value":{"until":${until},"retryAfterMs":1}}},"windows":{}}`,
-      );
       const server = await hostileServer((_req, res) => {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(ok);
@@ -112,6 +108,11 @@ describe("item 8: corrupted stored cooldowns are ignored with a warning", () => 
         stateStore: new FileStateStore({ path }),
         onWarning: (w) => warnings.push(w),
       });
+      const key = `cooldown:${client.stateKey({ provider: "openai", model: "gpt-4o" })}`;
+      writeFileSync(
+        path,
+        `{"version":1,"entries":{${JSON.stringify(key)}:{"value":{"until":${until},"retryAfterMs":1}}},"windows":{}}`,
+      );
       const response = await client.complete(hello);
       expect(response.content).toBe("ok");
       expect(warnings.map((w) => w.code)).toEqual(["state-corrupt"]);
@@ -124,13 +125,14 @@ describe("item 8: corrupted stored cooldowns are ignored with a warning", () => 
 
   it("a memory store holding a corrupted record, too", async () => {
     const store = new MemoryStateStore();
-    await store.set("cooldown:openai:gpt-4o", { until: Number.POSITIVE_INFINITY });
     const server = await hostileServer((_req, res) => {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(ok);
     });
     servers.push(server);
     const client = openAIClient(server, { stateStore: store });
+    const key = client.stateKey({ provider: "openai", model: "gpt-4o" });
+    await store.set(`cooldown:${key}`, { until: Number.POSITIVE_INFINITY });
     expect((await client.complete(hello)).content).toBe("ok");
   });
 });

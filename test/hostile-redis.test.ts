@@ -53,14 +53,16 @@ describe.skipIf(!redis.available && !redis.mustFail)("item 12: Redis at maxmemor
     const store = new RedisStateStore({ url: server.url, keyPrefix: "ra:" });
     const client = openAIClient(api, {
       stateStore: store,
-      maxRetryAfterMs: 300,
+      maxRetryAfterMs: 2000,
       onWarning: (w) => warnings.push(w),
     });
     try {
       await client.complete([Message.user("hi")]).catch(() => {});
-      const ttl = await admin.pttl("ra:v:cooldown:openai:gpt-4o");
+      const key = client.stateKey({ provider: "openai", model: "gpt-4o" });
+      const ttl = await admin.pttl(`ra:v:cooldown:${key}`);
       expect(ttl).toBeGreaterThan(0);
-      expect(ttl).toBeLessThanOrEqual(300);
+      expect(ttl).toBeLessThanOrEqual(2000);
+      await client.resetCircuits();
       expect((await client.complete([Message.user("hi")])).content).toBe("ok");
       expect(warnings).toEqual([]);
     } finally {

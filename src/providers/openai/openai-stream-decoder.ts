@@ -28,7 +28,9 @@ export const MAX_STREAM_TOOL_CALLS = 1024;
 /**
  * Decodes a Chat Completions SSE stream: `data: {chunk}` lines until `data: [DONE]`. Text
  * deltas become `text-delta`; tool-call fragments become `tool-call-delta` and are assembled by
- * `index` into `tool-call` events when the finish reason arrives; the usage chunk (sent after
+ * `index` into `tool-call` events when the finish reason arrives (the id and name from the first
+ * fragment carrying them); `[DONE]` ends the stream as complete even when no finish reason came
+ * (finish reason "other"); the usage chunk (sent after
  * the finish reason with `include_usage`) becomes `usage`; a chunk that is not JSON is skipped
  * with a `warning`; a chunk carrying `error` throws its typed error.
  */
@@ -150,14 +152,16 @@ export class OpenAIStreamDecoder implements StreamDecoder {
         index,
         argumentsDelta: optionalString(fn.arguments, `${path}.function.arguments`) ?? "",
       };
+      // The id and the name come from the first fragment that carries them: some compatible
+      // servers repeat both in every fragment, which must not append to them.
       const id = optionalString(delta.id, `${path}.id`);
-      if (id !== undefined && id !== "") {
+      if (id !== undefined && id !== "" && state.id === "") {
         state.id = id;
         event.id = id;
       }
       const name = optionalString(fn.name, `${path}.function.name`);
-      if (name !== undefined && name !== "") {
-        state.name += name;
+      if (name !== undefined && name !== "" && state.name === "") {
+        state.name = name;
         event.name = name;
       }
       state.arguments += event.argumentsDelta;
