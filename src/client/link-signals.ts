@@ -1,28 +1,20 @@
-/** A signal that aborts when any of its sources does, and the function that unlinks it. */
-export interface LinkedSignal {
-  readonly signal: AbortSignal | undefined;
-  /**
-   * Removes the listeners from the sources (call it when the call ends); undefined when the
-   * signal is one of the sources itself (nothing was linked).
-   */
-  readonly unlink: (() => void) | undefined;
-}
-
 /**
- * Links several abort signals into one, without `AbortSignal.any`: Node 20 keeps a record on
- * each source for every signal `any` composed from it, so a long-lived signal reused for every
- * call would grow by one per call. Here each source gets one listener, removed by `unlink()`
- * when the call ends: nothing stays behind on a long-lived signal.
+ * Links abort signals into one without `AbortSignal.any` (which, on Node 20, keeps a record on
+ * each source per composed signal: a long-lived signal reused for every call would grow). Each
+ * source gets one listener; `unlink()` removes them. `unlink` is undefined when the signal is a
+ * source itself.
  */
-export function linkSignals(sources: ReadonlyArray<AbortSignal | undefined>): LinkedSignal {
+export function linkSignals(sources: ReadonlyArray<AbortSignal | undefined>): {
+  readonly signal: AbortSignal | undefined;
+  readonly unlink: (() => void) | undefined;
+} {
   const signals = sources.filter((s): s is AbortSignal => s !== undefined);
   if (signals.length <= 1) return { signal: signals[0], unlink: undefined };
   const controller = new AbortController();
-  for (const source of signals) {
-    if (source.aborted) {
-      controller.abort(source.reason);
-      return { signal: controller.signal, unlink: undefined };
-    }
+  const aborted = signals.find((s) => s.aborted);
+  if (aborted) {
+    controller.abort(aborted.reason);
+    return { signal: controller.signal, unlink: undefined };
   }
   const listeners: Array<[AbortSignal, () => void]> = [];
   const unlink = () => {

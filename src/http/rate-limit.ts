@@ -75,12 +75,24 @@ function retryAfter(text: string | undefined, now: number): number | undefined {
   return Number.isNaN(date) ? undefined : wait(Math.max(0, date - now));
 }
 
+/**
+ * The longest reset a rate-limit window can have: one day (the longest window providers use
+ * is per day). A reset header further out (`99999999h`, a date years ahead) is not believed and
+ * is ignored, so neither a wait nor proactive throttling can hold a target for weeks.
+ */
+export const MAX_RESET_MS = 86_400_000;
+
+/** A reset read from a header: ignored when further out than {@link MAX_RESET_MS}. */
+function reset(ms: number | undefined): number | undefined {
+  return ms !== undefined && ms <= MAX_RESET_MS ? wait(ms) : undefined;
+}
+
 /** An Anthropic reset (RFC 3339 time) as milliseconds from `now` (never negative). */
 function resetAt(text: string | undefined, now: number): number | undefined {
   if (text === undefined) return undefined;
   const date = Date.parse(text);
-  if (!Number.isNaN(date)) return wait(Math.max(0, date - now));
-  return wait(parseGoDuration(text));
+  if (!Number.isNaN(date)) return reset(Math.max(0, date - now));
+  return reset(parseGoDuration(text));
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -93,7 +105,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  * - Anthropic `anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-{limit,remaining,reset}`
  *   (resets are RFC 3339 times, turned into milliseconds from `now`).
  * Fields without a header are absent. Every wait is finite and at most
- * {@link MAX_HEADER_WAIT_MS}, whatever the server sent.
+ * {@link MAX_HEADER_WAIT_MS}, whatever the server sent; a reset more than a day away
+ * ({@link MAX_RESET_MS}) is ignored.
  *
  * @param now - The clock for HTTP dates and RFC 3339 resets. @default Date.now()
  * @example
@@ -114,14 +127,14 @@ export function parseRateLimitHeaders(headers: HeaderSource, now = Date.now()): 
   value = number(read(headers, "x-ratelimit-remaining-requests"));
   if (value !== undefined) info.remainingRequests = value;
   let text = read(headers, "x-ratelimit-reset-requests");
-  value = text === undefined ? undefined : wait(parseGoDuration(text));
+  value = text === undefined ? undefined : reset(parseGoDuration(text));
   if (value !== undefined) info.resetRequestsMs = value;
   value = number(read(headers, "x-ratelimit-limit-tokens"));
   if (value !== undefined) info.limitTokens = value;
   value = number(read(headers, "x-ratelimit-remaining-tokens"));
   if (value !== undefined) info.remainingTokens = value;
   text = read(headers, "x-ratelimit-reset-tokens");
-  value = text === undefined ? undefined : wait(parseGoDuration(text));
+  value = text === undefined ? undefined : reset(parseGoDuration(text));
   if (value !== undefined) info.resetTokensMs = value;
   value = number(read(headers, "anthropic-ratelimit-requests-limit"));
   if (value !== undefined) info.limitRequests ??= value;

@@ -14,27 +14,20 @@ export interface SseHandlers {
 /** Options of {@link createSseDecoder}. */
 export interface SseDecoderOptions {
   /**
-   * The most text buffered for one event: an unfinished line plus the `data:` lines of an event
-   * whose blank line has not come. Counted in characters of decoded text (one per byte for
-   * the ASCII JSON of LLM streams). Past it, `feed()` throws {@link SseLimitError}.
-   * @default unbounded
+   * The most text (characters) buffered for one event or line; past it `feed()` throws
+   * {@link SseLimitError}. @default unbounded
    */
   readonly maxEventLength?: number;
 }
 
 /** Feeds text chunks, split at any point, to the handlers as whole events. */
 export interface SseDecoder {
-  /**
-   * Parses one chunk; may call the handlers any number of times.
-   * @throws SseLimitError when an event or a line passes `maxEventLength`.
-   */
+  /** Parses one chunk. @throws SseLimitError past `maxEventLength`. */
   feed(chunk: string): void;
 }
 
-/** An SSE line or event passed the decoder's `maxEventLength`. */
+/** A line without its end, or an event without its blank line, passed `maxEventLength`. */
 export class SseLimitError extends Error {
-  readonly code = "ERR_SSE_LIMIT";
-  /** What passed the limit: one line without its end, or one event's `data:` lines. */
   readonly part: "line" | "event";
   readonly limit: number;
   constructor(part: "line" | "event", limit: number) {
@@ -53,8 +46,7 @@ export class SseLimitError extends Error {
  * An SSE decoder (WHATWG event-stream rules, by `eventsource-parser`): LF, CR and CRLF line
  * ends, comments, multi-line `data:`, events split at any byte. An event left unterminated when
  * the body ends is dropped, as the standard says: a cut stream never yields half an event.
- * With `maxEventLength`, what it buffers is bounded: a line that never ends or an event that
- * never ends fails as soon as it passes the limit, instead of growing until the heap is gone.
+ * With `maxEventLength`, what it buffers is bounded.
  *
  * @example
  * const sse = createSseDecoder({ onEvent: (e) => console.log(e.event, e.data) });
@@ -66,8 +58,7 @@ export function createSseDecoder(
 ): SseDecoder {
   const limit = options.maxEventLength;
   let failure: SseLimitError | undefined;
-  /** Characters since the last line break: tells a line that never ends from a long event. */
-  let lineLength = 0;
+  let lineLength = 0; // since the last line break: a line that never ends vs a long event
   const parser = createParser({
     onEvent: (event) => handlers.onEvent(event),
     onComment: handlers.onComment ? (comment) => handlers.onComment?.(comment) : undefined,

@@ -89,10 +89,7 @@ export async function requestJson(call: HttpCall): Promise<JsonResult> {
     } catch {
       // No `cause`: the parser's message quotes the body, which may hold anything.
       throw new ServerError({
-        provider: call.provider,
-        model: call.model,
-        status: response.status,
-        code: "invalid_response",
+        ...failed(call, response.status, "invalid_response"),
         providerMessage: "the response body is not JSON",
       });
     }
@@ -108,45 +105,37 @@ export async function requestJson(call: HttpCall): Promise<JsonResult> {
 /** A 2xx body, read within `maxResponseBytes`. */
 async function boundedText(call: HttpCall, response: TransportResponse): Promise<string> {
   const maxBytes = call.maxResponseBytes;
-  let text: string;
+  let text: string | undefined;
   try {
     text = await response.text(maxBytes === undefined ? undefined : { maxBytes });
   } catch (error) {
-    if (error instanceof BodyTooLargeError) throw tooLarge(call, response.status, error.maxBytes);
-    throw error;
+    if (!(error instanceof BodyTooLargeError)) throw error;
   }
-  // A transport of the caller's that ignores `maxBytes`: still refuse what passed it.
-  if (maxBytes !== undefined && text.length > maxBytes) {
-    throw tooLarge(call, response.status, maxBytes);
+  // `text.length`: a caller's transport may ignore `maxBytes`.
+  if (text === undefined || (maxBytes !== undefined && text.length > maxBytes)) {
+    throw new ServerError({
+      ...failed(call, response.status, "response_too_large"),
+      providerMessage: `the response body passed maxResponseBytes (${maxBytes} bytes)`,
+    });
   }
   return text;
 }
 
-function tooLarge(call: HttpCall, status: number, maxBytes: number): ServerError {
-  return new ServerError({
-    provider: call.provider,
-    model: call.model,
-    status,
-    code: "response_too_large",
-    providerMessage: `the response body passed maxResponseBytes (${maxBytes} bytes); the rest was not read`,
-  });
+function failed(call: HttpCall, status: number, code: string) {
+  return { provider: call.provider, model: call.model, status, code };
 }
 
 /**
- * The typed error of a non-2xx response. Its body is read up to 1 MiB (or `maxResponseBytes`
- * when smaller); a longer one is not read on: the status alone decides. A redirect (3xx) is
- * never followed off the configured origin: it fails as itself, naming only where it pointed.
+ * The typed error of a non-2xx response, its body read up to 1 MiB (past it, the status alone
+ * decides). A redirect (3xx) is not followed: it fails naming only the target's origin.
  */
 async function errorOf(call: HttpCall, response: TransportResponse): Promise<ProviderError> {
   const status = response.status;
   if (status >= 300 && status <= 399) {
     response.cancel();
     return new ProviderError({
-      provider: call.provider,
-      model: call.model,
-      status,
-      code: "redirect_not_followed",
-      providerMessage: `redirected to ${originOf(headerValue(response.headers, "location"), call.request.url)}: a redirect off the configured origin is not followed (the request carries credentials); fix the base URL`,
+      ...failed(call, status, "redirect_not_followed"),
+      providerMessage: `redirected to ${originOf(headerValue(response.headers, "location"), call.request.url)}, off the configured origin: not followed`,
     });
   }
   const maxBytes = Math.min(MAX_ERROR_BODY_BYTES, call.maxResponseBytes ?? MAX_ERROR_BODY_BYTES);
@@ -159,11 +148,9 @@ async function errorOf(call: HttpCall, response: TransportResponse): Promise<Pro
   return call.toError(status, text.length > maxBytes ? "" : text, response.headers);
 }
 
-/** The origin of a redirect's target, for a message (never its path or query). */
 function originOf(location: string | undefined, base: string): string {
-  if (location === undefined) return "an unknown location";
   try {
-    return new URL(location, base).origin;
+    return new URL(location ?? "", base).origin;
   } catch {
     return "an invalid location";
   }
@@ -277,11 +264,8 @@ export async function* runSseBatches(
         } catch (error) {
           if (!(error instanceof SseLimitError)) throw error;
           throw new ServerError({
-            provider: call.provider,
-            model: call.model,
-            status: response.status,
-            code: error.part === "line" ? "sse_line_too_large" : "sse_event_too_large",
-            providerMessage: `${error.part === "line" ? "an SSE line" : "an SSE event"} passed maxSseEventBytes (${error.limit}) without ${error.part === "line" ? "ending" : "its blank line"}`,
+            ...failed(call, response.status, `sse_${error.part}_too_large`),
+            providerMessage: `an SSE ${error.part} passed maxSseEventBytes (${error.limit})`,
           });
         }
         if (started && active.progress !== undefined && active.progress !== progress) {
@@ -347,7 +331,6 @@ export async function* runSseBatches(
 export function invalidResponse(
   call: { readonly provider: string; readonly model: string },
   what: string,
-  cause?: unknown,
 ): ServerError {
   return new ServerError({
     provider: call.provider,
@@ -355,8 +338,6 @@ export function invalidResponse(
     status: 200,
     code: "invalid_response",
     providerMessage: what,
-    // Only the class of a bug of ours, never a message that may quote the body.
-    ...(cause instanceof Error ? { cause: new Error(cause.name) } : {}),
   });
 }
 

@@ -17,25 +17,11 @@ export interface ProviderOptions {
   readonly connectTimeoutMs?: number | undefined;
   /** Streams: from sending the request to the first content delta. @default none */
   readonly firstTokenTimeoutMs?: number | undefined;
-  /**
-   * Streams: the longest gap between content deltas once content started (keep-alive comments
-   * and pings do not count; reasoning deltas do). `Infinity` turns it off.
-   * @default 300000 (5 minutes)
-   */
+  /** Streams: the longest gap between content or reasoning deltas, once content started. `Infinity`: none. @default 300000 */
   readonly idleTimeoutMs?: number | undefined;
-  /**
-   * The largest non-streaming response body read, in bytes. A longer body is cut off as soon as
-   * it passes the limit: `ServerError` with code `response_too_large`. Error bodies (non-2xx)
-   * are read up to 1 MiB (or this limit, when smaller); past that the status alone decides.
-   * @default 33554432 (32 MiB)
-   */
+  /** The largest 2xx body read, in bytes; past it, `ServerError` `response_too_large`. @default 33554432 */
   readonly maxResponseBytes?: number | undefined;
-  /**
-   * Streams: the largest server-sent event (and so the longest line) buffered, in bytes. A line
-   * that never ends, or `data:` lines that never reach their blank line, fail as soon as they
-   * pass it: `ServerError` with code `sse_line_too_large` / `sse_event_too_large`.
-   * @default 8388608 (8 MiB)
-   */
+  /** Streams: the largest SSE event or line buffered; past it, `ServerError` `sse_event_too_large` / `sse_line_too_large`. @default 8388608 */
   readonly maxSseEventBytes?: number | undefined;
   /**
    * A connection that closes without a response byte after the target stayed silent this long
@@ -67,24 +53,13 @@ export const DEFAULT_TIMEOUT_MS = 600_000;
 /** How long a target may stay silent before a connection it closes counts as a silent target. */
 export const DEFAULT_SILENT_TARGET_MS = 5000;
 
-/**
- * The default idle bound of a stream after content started: 5 minutes without a content or
- * reasoning delta. Long enough for any pause a model takes mid-answer (reasoning streams its
- * thinking deltas, which count), short enough that a server sending only keep-alives cannot
- * hold a call for ever.
- */
+/** The default idle bound of a stream after content started: 5 minutes. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
 
-/** The default `maxResponseBytes`: 32 MiB. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
-
-/** The default `maxSseEventBytes`: 8 MiB. */
 export const DEFAULT_MAX_SSE_EVENT_BYTES = 8 * 1024 * 1024;
 
-/**
- * Checks a byte-size option: a positive integer.
- * @throws RangeError naming the option and the bad value.
- */
+/** Checks a byte-size option: a positive integer. @throws RangeError naming it. */
 export function checkBytes(name: string, value: number | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!Number.isSafeInteger(value) || value <= 0) {
