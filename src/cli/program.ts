@@ -6,6 +6,7 @@ import { demoCommand } from "./commands/demo.js";
 import { healthCommand } from "./commands/health.js";
 import { modelsCommand } from "./commands/models.js";
 import { readMessage, sendCommand } from "./commands/send.js";
+import { registerServe } from "./commands/serve.js";
 import { simulateCommand } from "./commands/simulate.js";
 import { type CommandContext, openContext } from "./context.js";
 import { CliError, describeError, EXIT, exitCodeOf } from "./exit-codes.js";
@@ -126,6 +127,8 @@ export function buildProgram(out: Output = new Output()): Command {
     .action(async (opts: { port: string; scenario: string; seed?: string }) => {
       await simulateCommand(out, opts);
     });
+
+  registerServe(program, out);
 
   program
     .command("demo")
