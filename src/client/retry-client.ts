@@ -36,7 +36,7 @@ export interface CircuitStatus {
   /** `provider:model`. */
   readonly key: string;
   readonly state: CircuitState;
-  /** Consecutive failures (closed), or 0. */
+  /** Consecutive failures: counting toward the threshold (closed), or those that opened it. */
   readonly failures: number;
   /** Milliseconds until a probe may go (open), else 0. */
   readonly nextProbeInMs: number;
@@ -198,7 +198,7 @@ export class RetryClient {
       .map(([storeKey, snapshot]) => ({
         key: storeKey.slice("breaker:".length),
         state: visibleState(snapshot, now),
-        failures: snapshot.state === "closed" ? snapshot.failures : 0,
+        failures: snapshot.failures ?? 0,
         nextProbeInMs: snapshot.state === "open" ? Math.max(0, snapshot.openUntil - now) : 0,
         snapshot,
       }))

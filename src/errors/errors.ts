@@ -271,8 +271,11 @@ export class StreamInterruptedError extends RetryClientError {
     const where = options.provider
       ? `${options.provider}${options.model ? ` ${options.model}` : ""}: `
       : "";
+    // The cause's message often names the same target: say it once.
+    const detail =
+      where !== "" && message.startsWith(where) ? message.slice(where.length) : message;
     super(
-      `${where}stream interrupted after ${options.partialText.length} chars: ${message}`,
+      `${where}stream interrupted after ${options.partialText.length} chars: ${detail}`,
       options,
     );
     this.partialText = options.partialText;

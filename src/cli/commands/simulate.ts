@@ -1,4 +1,5 @@
 import { runSimulateCommand } from "../../simulator/cli.js";
+import type { Simulator } from "../../simulator/index.js";
 import { CliError } from "../exit-codes.js";
 import type { Output } from "../output.js";
 
@@ -14,6 +15,7 @@ function integer(name: string, text: string | undefined): number | undefined {
 export async function simulateCommand(
   out: Output,
   opts: { readonly port: string; readonly scenario: string; readonly seed?: string },
+  json = false,
 ): Promise<void> {
   const port = integer("--port", opts.port) ?? 0;
   if (port > 65_535) throw new CliError(`simulate: --port must be at most 65535, got ${port}`);
@@ -22,6 +24,18 @@ export async function simulateCommand(
     port,
     scenario: opts.scenario,
     ...(seed === undefined ? {} : { seed }),
-    out: { write: (text: string) => out.out(text) },
+    // Under --json, stdout holds one document (the base URLs); the banner goes to stderr.
+    out: { write: (text: string) => (json ? out.err(text) : out.out(text)) },
+    ...(json
+      ? {
+          onReady: (simulator: Simulator) =>
+            out.json({
+              url: simulator.url,
+              openaiBaseURL: simulator.openaiBaseURL,
+              anthropicBaseURL: simulator.anthropicBaseURL,
+              requestLog: `${simulator.url}/__simulator/requests`,
+            }),
+        }
+      : {}),
   });
 }
