@@ -50,7 +50,11 @@ function inCliWords(message: string): string {
 export function describeError(error: unknown): string {
   if (error instanceof CliError) return error.message;
   if (RetryClientError.isInstance(error)) {
-    const status = ProviderError.isInstance(error) && error.status ? ` ${error.status}` : "";
+    // The status once: most messages already carry it (`openai gpt-4o: 429 rate_limit_…`).
+    const status =
+      ProviderError.isInstance(error) && error.status && !error.message.includes(`${error.status} `)
+        ? ` ${error.status}`
+        : "";
     return `${error.name}${status}: ${inCliWords(error.message)}`;
   }
   if (error instanceof Error) {

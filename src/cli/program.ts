@@ -88,7 +88,10 @@ function addHelpFooter(command: Command, example: string): void {
 }
 
 /** Builds the `retry-client` commander program. Actions set `process.exitCode`, never exit. */
-export function buildProgram(out: Output = new Output()): Command {
+export function buildProgram(
+  out: Output = new Output(),
+  capture?: (text: string) => void,
+): Command {
   const program = new Command("retry-client")
     .description(
       "LLM API calls that survive rate limits, outages and broken streams (OpenAI, Anthropic, compatible APIs).",
@@ -118,8 +121,8 @@ export function buildProgram(out: Output = new Output()): Command {
     .showHelpAfterError("(run with --help for usage)")
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({
-      writeOut: (text) => out.out(text),
-      writeErr: (text) => out.err(text),
+      writeOut: capture ?? ((text) => out.out(text)),
+      writeErr: capture ?? ((text) => out.err(text)),
     })
     .exitOverride();
 
@@ -227,18 +230,16 @@ function wantsJson(argv: readonly string[]): boolean {
  */
 export async function run(argv: readonly string[], out: Output = new Output()): Promise<number> {
   const json = wantsJson(argv);
-  const program = buildProgram(out);
   // Under --json, commander's own output (help, version, usage errors) becomes one JSON document.
   let captured = "";
-  if (json)
-    program.configureOutput({
-      writeOut: (text) => {
-        captured += text;
-      },
-      writeErr: (text) => {
-        captured += text;
-      },
-    });
+  const program = buildProgram(
+    out,
+    json
+      ? (text) => {
+          captured += text;
+        }
+      : undefined,
+  );
   try {
     await program.parseAsync(argv as string[]);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
