@@ -24,13 +24,13 @@ const sources = Math.max(
   ...["tsconfig.json", "tsconfig.build.json"].map((f) => newest(join(root, f))),
 );
 if (existsSync(built) && statSync(built).mtimeMs >= sources) {
-  console.log("retry-client: dist/ is up to date");
+  console.error("retry-client: dist/ is up to date");
   process.exit(0);
 }
 try {
   createRequire(import.meta.url).resolve("typescript/bin/tsc");
 } catch {
-  console.log(
+  console.error(
     "retry-client: typescript is not installed (devDependencies omitted): not building dist/",
   );
   process.exit(0);

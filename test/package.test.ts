@@ -56,9 +56,13 @@ describe("the package packed from a fresh clone", () => {
     run("git", ["clone", "--quiet", "--shared", root, clone], work);
     expect(existsSync(join(clone, "dist"))).toBe(false);
     symlinkSync(join(root, "node_modules"), join(clone, "node_modules"), "junction");
-    const packed = JSON.parse(
-      run("npm", ["pack", "--json", "--pack-destination", work, "--loglevel=error"], clone),
+    // Lifecycle scripts may print before npm's JSON report: it starts at the first "[" line.
+    const report = run(
+      "npm",
+      ["pack", "--json", "--pack-destination", work, "--loglevel=error"],
+      clone,
     );
+    const packed = JSON.parse(report.slice(report.search(/^\[/m)));
     tarball = join(work, packed[0].filename);
     packedFiles = packed[0].files.map((f: { path: string }) => f.path);
     app = join(work, "app");
