@@ -23,6 +23,23 @@ export {
   type FallbackChainConfig,
   type FallbackResult,
 } from "./client/fallback-chain.js";
+export type {
+  AttemptEndEvent,
+  AttemptStartEvent,
+  BreakerTransitionEvent,
+  CallContext,
+  CallEndEvent,
+  CallOutcome,
+  CallStartEvent,
+  Endpoint,
+  FallbackEvent,
+  FirstChunkEvent,
+  Instrumentation,
+  RetryEvent,
+  StreamRestartEvent,
+  TargetSkippedEvent,
+  WarningEvent,
+} from "./client/instrumentation.js";
 export { type CircuitStatus, RetryClient } from "./client/retry-client.js";
 export type {
   CallOptions,
@@ -63,6 +80,7 @@ export {
   type RetryContext,
   type RetryOptions,
   retry,
+  type StateChangeListener,
   sleep,
   withRetry,
 } from "./resilience/index.js";

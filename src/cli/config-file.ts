@@ -34,6 +34,7 @@ const NOT_IN_JSON = [
   "stateStore",
   "fetch",
   "env",
+  "instrumentation",
 ] as const satisfies readonly (keyof ClientConfig)[];
 
 const PROVIDER: { readonly [K in keyof Required<ProviderSettings>]: Kind } = {

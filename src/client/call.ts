@@ -30,6 +30,7 @@ import type {
   Warning,
 } from "../types.js";
 import type { ModelCatalogue } from "./catalogue.js";
+import { CallTelemetry, type Instruments } from "./instrumentation.js";
 import type {
   CallOptions,
   ChatResponse,
@@ -50,7 +51,9 @@ export interface CallEngine {
   readonly backoff: ResolvedBackoff;
   readonly maxRetries: number;
   readonly maxRetryAfterMs: number;
-  warn(warning: Warning, emit?: (event: StreamEvent) => void): void;
+  /** The configured listeners; undefined when there are none (then no event is built). */
+  readonly instruments: Instruments | undefined;
+  warn(warning: Warning, emit?: (event: StreamEvent) => void, call?: CallTelemetry["call"]): void;
 }
 
 /** Cooldown record stored under `cooldown:<provider:model>`. */
@@ -90,6 +93,8 @@ export class Call {
   readonly #maxRetries: number;
   readonly #backoff: ResolvedBackoff;
   readonly #policy: MidStreamFailure;
+  /** This call's listeners; undefined when none are configured. */
+  readonly #tel: CallTelemetry | undefined;
   #totalUsage: Usage = ZERO_USAGE;
   /** Whether text of the current attempt reached the stream consumer. */
   #shownText = false;
@@ -126,13 +131,40 @@ export class Call {
       engine.config.retryEnabled === false ? 0 : (retry?.maxRetries ?? engine.maxRetries);
     this.#backoff = retry ? { ...engine.backoff, ...definedOnly(retry) } : engine.backoff;
     this.#policy = options.midStreamFailure ?? engine.config.midStreamFailure ?? "error";
+    const instruments = engine.instruments;
+    if (instruments) {
+      const call = {
+        operation: "chat" as const,
+        streaming: this.#streaming,
+        requested: targets[0]!,
+        targets,
+        options,
+        messages,
+      };
+      this.#tel = new CallTelemetry(instruments, call, this.#now(), (cause) =>
+        this.#warn({ code: "hook-threw", message: "a callback threw; ignored", cause }),
+      );
+    }
   }
 
   /** Runs the call to an answer, or rejects with the error the rules say to throw. */
   run(): Promise<ChatResponse> {
-    return this.#walk().catch((error: unknown) => {
+    const answer = this.#walk().catch((error: unknown) => {
       throw this.#finalError(error);
     });
+    const tel = this.#tel;
+    if (!tel) return answer;
+    return answer.then(
+      (response) => {
+        tel.end("success", response, undefined, this.attempts, this.#now());
+        return response;
+      },
+      (error: unknown) => {
+        const aborted = this.#signal?.aborted && !TimeoutError.isInstance(error);
+        tel.end(aborted ? "aborted" : "error", undefined, error, this.attempts, this.#now());
+        throw error;
+      },
+    );
   }
 
   async #walk(): Promise<ChatResponse> {
@@ -207,6 +239,7 @@ export class Call {
       });
       if (waitMs > this.#engine.maxRetryAfterMs || !this.#fitsDeadline(waitMs)) throw rateLimit;
       this.#record(target, "skipped", rateLimit, 0);
+      this.#tel?.skipped(target, rateLimit, waitMs);
       this.#emit({ type: "retry", ...target, attempt: 0, error: rateLimit, delayMs: waitMs });
       await this.#sleep(waitMs);
     }
@@ -226,10 +259,12 @@ export class Call {
       let permit: BreakerPermit | undefined;
       try {
         // The first attempt uses the snapshot read with the cooldowns; a retry reads it anew.
-        permit = await breaker?.acquire(this.#leaseMs(), retry === 0 ? snapshot : undefined);
+        const known = retry === 0 ? snapshot : undefined;
+        permit = await breaker?.acquire(this.#leaseMs(), known, this.#tel?.onBreakerChange);
       } catch (error) {
         if (!CircuitOpenError.isInstance(error)) throw error;
         this.#record(target, "skipped", error, 0);
+        this.#tel?.skipped(target, error);
         return { error, decision: classify(error) };
       }
       const started = this.#now();
@@ -241,7 +276,7 @@ export class Call {
         outcome = { error, ttftMs: undefined };
       }
       if (!("error" in outcome)) {
-        if (permit) await breaker?.success(permit);
+        if (permit) await breaker?.success(permit, this.#tel?.onBreakerChange);
         return outcome;
       }
       const error = outcome.error;
@@ -251,18 +286,21 @@ export class Call {
       ) {
         // A caller's abort (or our deadline) says nothing about the target: free the slot only.
         if (permit) await breaker?.release(permit);
-        const reason: unknown = this.#signal?.reason;
-        this.#record(target, "error", asError(reason), this.#now() - started);
-        throw reason;
+        const reason = asError(this.#signal?.reason);
+        const record = this.#record(target, "error", reason, this.#now() - started);
+        this.#tel?.attemptEnd(record, reason, undefined);
+        throw this.#signal?.reason;
       }
       const decision = classify(error, {
         signal: this.#signal,
         hasOtherTarget,
         fallbackOnContentFilter: this.#engine.config.fallbackOnContentFilter ?? false,
       });
-      if (permit) await breaker?.failure(permit, error);
+      if (permit) await breaker?.failure(permit, error, this.#tel?.onBreakerChange);
       const typed = asError(error);
-      this.#record(target, "error", typed, this.#now() - started, outcome.ttftMs, outcome.usage);
+      const { ttftMs, usage } = outcome;
+      const record = this.#record(target, "error", typed, this.#now() - started, ttftMs, usage);
+      this.#tel?.attemptEnd(record, typed, undefined);
       // The wait before a retry: what the server asked for, else backoff. A rate limit also
       // cools the target down for that long, for every call that shares the store.
       const serverWait = decision.retryAfterMs;
@@ -284,16 +322,13 @@ export class Call {
       }
       if (!this.#fitsDeadline(delayMs)) return { error: typed, decision };
       if (budget && !(await budget.tryAcquireRetry(key))) {
-        this.#engine.warn(
-          {
-            code: "retry-budget-exhausted",
-            message: `retry budget of ${key} is spent; not retrying`,
-          },
-          this.#emit,
-        );
+        this.#warn({
+          code: "retry-budget-exhausted",
+          message: `retry budget of ${key} is spent; not retrying`,
+        });
         return { error: typed, decision };
       }
-      this.#hook(() => this.#engine.config.onRetry?.(retry + 1, typed, delayMs));
+      this.#tel?.retry(target, retry + 1, typed, delayMs);
       this.#emit({ type: "retry", ...target, attempt: retry + 1, error: typed, delayMs });
       await this.#sleep(delayMs);
     }
@@ -317,9 +352,11 @@ export class Call {
     try {
       provider = this.#engine.provider(target.provider);
     } catch (error) {
+      this.#tel?.attemptStart(target, this.attempts.length, undefined);
       return { error, ttftMs: undefined };
     }
     const request = this.#requestOptions(target, provider);
+    this.#tel?.attemptStart(target, this.attempts.length, provider);
     if (!this.#streaming) {
       try {
         const response = await provider.complete(this.#messages, request);
@@ -339,7 +376,10 @@ export class Call {
           switch (event.type) {
             case "text-delta":
             case "tool-call-delta":
-              if (ttftMs === undefined) ttftMs = this.#now() - started;
+              if (ttftMs === undefined) {
+                ttftMs = this.#now() - started;
+                this.#tel?.firstChunk(ttftMs);
+              }
               if (event.type === "text-delta") this.#shownText = true;
               else this.#shownToolCall = true;
               this.#emit(event);
@@ -349,7 +389,7 @@ export class Call {
               this.#emit(event);
               break;
             case "warning":
-              this.#engine.warn(event.warning, this.#emit);
+              this.#warn(event.warning);
               break;
             case "tool-call":
               this.#emit(event);
@@ -376,7 +416,15 @@ export class Call {
     started: number,
     ttftMs: number | undefined,
   ): ChatResponse {
-    this.#record(target, "success", undefined, this.#now() - started, ttftMs, response.usage);
+    const record = this.#record(
+      target,
+      "success",
+      undefined,
+      this.#now() - started,
+      ttftMs,
+      response.usage,
+    );
+    this.#tel?.attemptEnd(record, undefined, response);
     const content =
       this.#prefill !== undefined ? this.#prefill + response.content : response.content;
     const result: ChatResponse = {
@@ -423,12 +471,9 @@ export class Call {
     if (canContinue) {
       this.#prefill = (this.#prefill ?? "") + this.#shown;
     } else {
-      this.#emit({
-        type: "restart",
-        ...target,
-        error: this.#interruption,
-        discardedText: (this.#prefill ?? "") + this.#shown,
-      });
+      const discardedText = (this.#prefill ?? "") + this.#shown;
+      this.#emit({ type: "restart", ...target, error: this.#interruption, discardedText });
+      this.#tel?.restart(target, this.#interruption, discardedText);
       this.#prefill = undefined;
     }
     this.#shown = "";
@@ -438,12 +483,9 @@ export class Call {
   }
 
   #abandonPrefill(target: ModelSpec): void {
-    this.#emit({
-      type: "restart",
-      ...target,
-      error: this.#interruption,
-      discardedText: this.#prefill ?? "",
-    });
+    const discardedText = this.#prefill ?? "";
+    this.#emit({ type: "restart", ...target, error: this.#interruption, discardedText });
+    this.#tel?.restart(target, this.#interruption, discardedText);
     this.#prefill = undefined;
   }
 
@@ -495,7 +537,7 @@ export class Call {
   }
 
   #fallback(from: ModelSpec, to: ModelSpec, error: Error): void {
-    this.#hook(() => this.#engine.config.onFallback?.(from, to, error));
+    this.#tel?.fallback(from, to, error);
     this.#emit({ type: "fallback", from, to, error });
   }
 
@@ -506,7 +548,7 @@ export class Call {
     durationMs: number,
     ttftMs?: number,
     usage?: Usage,
-  ): void {
+  ): AttemptRecord {
     const record: Record<string, unknown> = {
       provider: target.provider,
       model: target.model,
@@ -533,6 +575,7 @@ export class Call {
       };
     }
     this.attempts.push(record as unknown as AttemptRecord);
+    return record as unknown as AttemptRecord;
   }
 
   /** The error to throw: the caller's abort untouched; anything else carrying `attempts`. */
@@ -569,15 +612,8 @@ export class Call {
     return this.#engine.store.now();
   }
 
-  #hook(fn: () => void): void {
-    try {
-      fn();
-    } catch (cause) {
-      this.#engine.warn(
-        { code: "hook-threw", message: "a callback threw; ignored", cause },
-        this.#emit,
-      );
-    }
+  #warn(warning: Warning): void {
+    this.#engine.warn(warning, this.#emit, this.#tel?.call);
   }
 }
 

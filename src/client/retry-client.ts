@@ -18,6 +18,7 @@ import type { ChatMessage, Provider, Warning } from "../types.js";
 import { Call, type CallEngine, targetKey } from "./call.js";
 import { DEFAULT_MODELS, ModelCatalogue, providerOf } from "./catalogue.js";
 import { ChatStream } from "./chat-stream.js";
+import { type CallContext, Instruments } from "./instrumentation.js";
 import type {
   CallOptions,
   ChatResponse,
@@ -65,6 +66,7 @@ export class RetryClient {
   readonly #providers = new Map<string, Provider>();
   readonly #breakers = new Map<string, CircuitBreaker>();
   readonly #listeners = new Set<(event: StreamEvent) => void>();
+  readonly #instruments: Instruments | undefined;
   readonly #unsubscribe: (() => void) | undefined;
   #defaultChain: readonly ModelSpec[] | undefined;
 
@@ -73,6 +75,7 @@ export class RetryClient {
     this.config = config;
     this.#env = config.env ?? processEnv();
     validateCommon(config);
+    checkInstrumentation(config.instrumentation);
     resolveBreakerOptions(config.circuitBreaker);
     if (config.maxRetryAfterMs !== undefined) {
       nonNegativeNumber("maxRetryAfterMs", config.maxRetryAfterMs, true);
@@ -86,6 +89,13 @@ export class RetryClient {
     const backoff: ResolvedBackoff = resolveRetry(retry);
     const budget =
       config.retryBudget === false ? undefined : new RetryBudget(config.retryBudget, this.store);
+    this.#instruments = Instruments.from(config, (cause, call) =>
+      this.#warn(
+        { code: "hook-threw", message: "a callback threw; ignored", cause },
+        undefined,
+        call,
+      ),
+    );
     this.#engine = {
       provider: (name) => this.provider(name),
       breaker: (key) => this.#breaker(key),
@@ -96,7 +106,8 @@ export class RetryClient {
       backoff,
       maxRetries: retry.maxRetries ?? 5,
       maxRetryAfterMs: config.maxRetryAfterMs ?? 60_000,
-      warn: (warning, emit) => this.#warn(warning, emit),
+      instruments: this.#instruments,
+      warn: (warning, emit, call) => this.#warn(warning, emit, call),
     };
     this.#unsubscribe = this.store.onWarning?.((warning) => {
       this.#warn(warning);
@@ -356,19 +367,25 @@ export class RetryClient {
       breaker = new CircuitBreaker(key, {
         ...this.config.circuitBreaker,
         store: this.store,
-        ...definedFields({ onStateChange: this.config.onCircuitStateChange }),
+        ...definedFields({ onStateChange: this.#onBreakerChange }),
       });
       this.#breakers.set(key, breaker);
     }
     return breaker;
   }
 
-  #warn(warning: Warning, emit?: (event: StreamEvent) => void): void {
-    try {
-      this.config.onWarning?.(warning);
-    } catch {
-      // A warning hook must never fail a request.
-    }
+  /** Transitions outside any call (`resetCircuits()`); a call reports its own. */
+  get #onBreakerChange():
+    | ((key: string, from: CircuitState, to: CircuitState) => void)
+    | undefined {
+    const instruments = this.#instruments;
+    if (!instruments) return undefined;
+    return (key, from, to) =>
+      instruments.emit("onBreakerTransition", { call: undefined, key, from, to });
+  }
+
+  #warn(warning: Warning, emit?: (event: StreamEvent) => void, call?: CallContext): void {
+    this.#instruments?.warning({ call, warning });
     emit?.({ type: "warning", warning });
   }
 }
@@ -414,6 +431,15 @@ function resolveRetry(retry: RetryConfig): ResolvedBackoff {
   if (retry.maxRetries !== undefined)
     nonNegativeInteger("retry.maxRetries", retry.maxRetries, true);
   return resolveBackoff(retry);
+}
+
+function checkInstrumentation(list: ClientConfig["instrumentation"]): void {
+  if (list === undefined) return;
+  if (!Array.isArray(list) || list.some((l) => typeof l !== "object" || l === null)) {
+    throw new RangeError(
+      `expected an array of listener objects for instrumentation, got ${String(list)}`,
+    );
+  }
 }
 
 function checkRef(name: string, ref: ModelRef): void {

@@ -16,6 +16,7 @@ import type {
   Warning,
 } from "../types.js";
 import type { ModelCapabilities, ModelCatalogue } from "./catalogue.js";
+import type { Instrumentation } from "./instrumentation.js";
 
 /** One target of a fallback chain: a provider name and a model id. */
 export interface ModelSpec {
@@ -82,6 +83,13 @@ export interface ClientConfig {
   readonly onCircuitStateChange?: (key: string, from: CircuitState, to: CircuitState) => void;
   /** Something went wrong that did not fail the request. Never thrown. */
   readonly onWarning?: (warning: Warning) => void;
+  /**
+   * Listeners to every call's lifecycle: call and attempt start/end, retries, fallbacks, skipped
+   * targets, breaker transitions, warnings, stream restarts. `retry-client/otel` provides one for
+   * OpenTelemetry. The `onX` callbacks above are delivered through the same mechanism.
+   * @default [] (no event is built)
+   */
+  readonly instrumentation?: readonly Instrumentation[];
   /** Longest server-requested wait the client sleeps; a longer one falls back at once. @default 60000 */
   readonly maxRetryAfterMs?: number;
   /** Caps retries as a share of traffic per target; `false` disables it. */

@@ -42,6 +42,9 @@ export interface FailureRateOptions {
   readonly windowMs?: number;
 }
 
+/** Hears a breaker's transition: its key, the state it left and the one it entered. */
+export type StateChangeListener = (key: string, from: CircuitState, to: CircuitState) => void;
+
 /** Circuit breaker settings. Every field is optional. */
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open the breaker. @default 5 */
@@ -59,7 +62,7 @@ export interface CircuitBreakerOptions {
   /** Whether an error counts as a failure. @default the failure table's "counts toward breaker" */
   readonly isFailure?: (error: unknown) => boolean;
   /** Called on every transition this process makes. */
-  readonly onStateChange?: (key: string, from: CircuitState, to: CircuitState) => void;
+  readonly onStateChange?: StateChangeListener;
   /** Where the state lives; share one to share the breaker. @default a private MemoryStateStore */
   readonly store?: StateStore;
   /** Start from a saved state (`toJSON()` of another breaker). */
@@ -184,7 +187,7 @@ export class CircuitBreaker {
   readonly options: ResolvedBreakerOptions;
   readonly #store: StateStore;
   readonly #isFailure: (error: unknown) => boolean;
-  readonly #onStateChange: CircuitBreakerOptions["onStateChange"];
+  readonly #onStateChange: StateChangeListener | undefined;
   readonly #stateKey: string;
   readonly #probeKey: string;
   readonly #rateKey: string;
@@ -237,11 +240,13 @@ export class CircuitBreaker {
    * when a probe may go) without any call being made. `leaseMs` bounds how long a probe may hold
    * the half-open slot (default `probeLeaseMs`): pass the call's own time bound. `known` is the
    * snapshot when the caller already read it from the store under {@link stateKey} (`null` when
-   * there was none), saving a read.
+   * there was none), saving a read. `onStateChange`, when given, hears the transition this call
+   * makes instead of the breaker's own listener (so a caller can tell which transitions it made).
    */
   async acquire(
     leaseMs = this.options.probeLeaseMs,
     known?: BreakerSnapshot | undefined | null,
+    onStateChange?: StateChangeListener,
   ): Promise<BreakerPermit> {
     let snapshot: BreakerSnapshot;
     if (known === undefined) snapshot = await this.snapshot();
@@ -256,15 +261,17 @@ export class CircuitBreaker {
       // Another probe is in flight; its outcome decides soon.
       throw new CircuitOpenError(this.key, this.options.minResetTimeoutMs);
     }
-    const next = await this.#transition((s) =>
-      s.state === "open" && this.#store.now() >= s.openUntil
-        ? {
-            state: "half-open",
-            successes: 0,
-            openPeriodMs: s.openPeriodMs,
-            ...(s.failures !== undefined ? { failures: s.failures } : {}),
-          }
-        : s,
+    const next = await this.#transition(
+      (s) =>
+        s.state === "open" && this.#store.now() >= s.openUntil
+          ? {
+              state: "half-open",
+              successes: 0,
+              openPeriodMs: s.openPeriodMs,
+              ...(s.failures !== undefined ? { failures: s.failures } : {}),
+            }
+          : s,
+      onStateChange,
     );
     if (next.state === "closed") {
       // Someone closed it meanwhile: no probe needed.
@@ -274,22 +281,32 @@ export class CircuitBreaker {
     return { probe: true, snapshot: next, holder };
   }
 
-  /** Reports the permitted call's success. */
-  async success(permit: BreakerPermit): Promise<void> {
+  /** Reports the permitted call's success (`onStateChange`: as for {@link acquire}). */
+  async success(permit: BreakerPermit, onStateChange?: StateChangeListener): Promise<void> {
     await this.#recordRate(permit, false);
     if (permit.snapshot.state === "closed" && permit.snapshot.failures === 0 && !permit.probe) {
       return; // the hot path: nothing to write
     }
-    await this.#transition((s) => afterSuccess(s, this.options, permit.probe));
+    await this.#transition((s) => afterSuccess(s, this.options, permit.probe), onStateChange);
     await this.#freeProbe(permit);
   }
 
-  /** Reports the permitted call's failure; errors that do not count only free the probe slot. */
-  async failure(permit: BreakerPermit, error: unknown): Promise<void> {
+  /**
+   * Reports the permitted call's failure; errors that do not count only free the probe slot.
+   * `onStateChange`: as for {@link acquire}.
+   */
+  async failure(
+    permit: BreakerPermit,
+    error: unknown,
+    onStateChange?: StateChangeListener,
+  ): Promise<void> {
     if (this.#isFailure(error)) {
       const tripped = await this.#recordRate(permit, true);
       const now = this.#store.now();
-      await this.#transition((s) => afterFailure(s, this.options, now, permit.probe, tripped));
+      await this.#transition(
+        (s) => afterFailure(s, this.options, now, permit.probe, tripped),
+        onStateChange,
+      );
     }
     await this.#freeProbe(permit);
   }
@@ -334,7 +351,10 @@ export class CircuitBreaker {
     if (permit.holder !== undefined) await this.#store.releaseLease(this.#probeKey, permit.holder);
   }
 
-  async #transition(fn: (s: BreakerSnapshot) => BreakerSnapshot): Promise<BreakerSnapshot> {
+  async #transition(
+    fn: (s: BreakerSnapshot) => BreakerSnapshot,
+    onStateChange = this.#onStateChange,
+  ): Promise<BreakerSnapshot> {
     let from: BreakerSnapshot = CLOSED;
     const next =
       (await this.#store.update<BreakerSnapshot>(this.#stateKey, (current) => {
@@ -343,7 +363,7 @@ export class CircuitBreaker {
         return to.state === "closed" && to.failures === 0 ? undefined : to;
       })) ?? CLOSED;
     this.#last = next;
-    if (from.state !== next.state) this.#onStateChange?.(this.key, from.state, next.state);
+    if (from.state !== next.state) onStateChange?.(this.key, from.state, next.state);
     return next;
   }
 }
