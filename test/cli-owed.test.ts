@@ -440,10 +440,15 @@ describe("the terminal: spinner, partial text, --verbose, store warnings", () =>
         { env: env({ NO_COLOR: undefined }), stdio: ["pipe", "pipe", "pipe"] },
       );
       let out = "";
+      let pressed = false;
+      child.stdin.on("error", () => {}); // the terminal may be gone when the test writes
       child.stdout.setEncoding("utf8").on("data", (d: string) => {
         out += d;
-        // The spinner is up: press Ctrl-C on the terminal.
-        if (out.includes("waiting for openai:gpt-4o~hang")) child.stdin.write("\u0003");
+        // The spinner is up: press Ctrl-C on the terminal, once.
+        if (!pressed && out.includes("waiting for openai:gpt-4o~hang")) {
+          pressed = true;
+          child.stdin.write("\u0003");
+        }
       });
       child.on("close", () => resolve(out));
       setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
@@ -497,7 +502,11 @@ describe("the terminal: spinner, partial text, --verbose, store warnings", () =>
 });
 
 describe("circuits and reset", () => {
-  const trip = { circuitBreaker: { failureThreshold: 2 }, retry: { maxRetries: 0 } };
+  // Open for a minute: a slow machine must not see the breaker half-open between two runs.
+  const trip = {
+    circuitBreaker: { failureThreshold: 2, minResetTimeoutMs: 60_000, resetTimeoutMs: 60_000 },
+    retry: { maxRetries: 0 },
+  };
 
   it("an open breaker shows the failures that opened it; cooldowns show with their time left", async () => {
     const config = writeConfig("trip2.json", { ...trip, maxRetryAfterMs: 1000 });

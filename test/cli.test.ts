@@ -293,7 +293,11 @@ describe("health", () => {
 });
 
 describe("circuits and reset", () => {
-  const trip = { circuitBreaker: { failureThreshold: 1 }, retry: { maxRetries: 0 } };
+  // Open for a minute: a slow machine must not see the breaker half-open between two runs.
+  const trip = {
+    circuitBreaker: { failureThreshold: 1, minResetTimeoutMs: 60_000, resetTimeoutMs: 60_000 },
+    retry: { maxRetries: 0 },
+  };
 
   it("shows breakers from the file store in XDG_STATE_HOME and resets them", async () => {
     const file = join(home, "trip.json");

@@ -125,6 +125,8 @@ export async function openContext(
   }
   const controller = new AbortController();
   const onInterrupt = () => {
+    // A second Ctrl-C while the first one winds down: leave now.
+    if (interruption.happened) process.exit(130);
     interruption.happened = true;
     current?.stop();
     if (context.midLine) out.out("\n");
@@ -133,7 +135,7 @@ export async function openContext(
     // Whatever the command was waiting on, Ctrl-C ends it.
     setTimeout(() => process.exit(130), 1000).unref();
   };
-  if (options.interrupt !== false) process.once("SIGINT", onInterrupt);
+  if (options.interrupt !== false) process.on("SIGINT", onInterrupt);
   const context: CommandContext = {
     settings,
     out,
