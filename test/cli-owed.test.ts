@@ -220,6 +220,32 @@ describe("--json: exactly one JSON document on stdout, on every command and ever
     expect(help.help).toContain("--system");
   });
 
+  it("simulate --json: one document with the base URLs, the banner on stderr", async () => {
+    const child = spawn(process.execPath, [BIN, "--json", "simulate", "--port", "0"], {
+      env: env(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    await new Promise<void>((resolve) => {
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        stdout += d;
+        if (stdout.includes("\n")) resolve();
+      });
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      child.on("close", resolve);
+      child.kill("SIGINT");
+    });
+    expect(code).toBe(0);
+    const doc = oneJson(stdout);
+    expect(doc.openaiBaseURL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+    expect(stderr).toContain("OPENAI_BASE_URL=");
+  });
+
   it("a failed request: name, message, status, code, provider, model, requestId, attempts", async () => {
     const r = await cli([
       "--json",
