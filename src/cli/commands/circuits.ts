@@ -29,19 +29,33 @@ function requireStore(ctx: CommandContext, what: string): void {
   );
 }
 
-/** Breakers and cooldowns from the store, one row per target key. */
-async function readRows(ctx: CommandContext): Promise<CircuitRow[]> {
-  const now = ctx.store.now();
-  const [circuits, cooldowns] = await Promise.all([
-    ctx.client.circuits(),
-    ctx.store.entries<StoredCooldown>("cooldown:"),
-  ]);
+/** A client that lists cooldowns itself (newer library versions). */
+interface WithCooldowns {
+  cooldowns?: () => Promise<readonly { readonly key: string; readonly remainingMs: number }[]>;
+}
+
+/** Live cooldowns by target key: milliseconds left. */
+async function readCooldowns(ctx: CommandContext): Promise<Map<string, number>> {
   const cooldownOf = new Map<string, number>();
-  for (const [storeKey, value] of cooldowns) {
+  const client = ctx.client as unknown as WithCooldowns;
+  if (typeof client.cooldowns === "function") {
+    for (const c of await client.cooldowns.call(ctx.client))
+      if (c.remainingMs > 0) cooldownOf.set(c.key, c.remainingMs);
+    return cooldownOf;
+  }
+  // The stored record, read through the store (`cooldown:<provider:model>` → { until }).
+  const now = ctx.store.now();
+  for (const [storeKey, value] of await ctx.store.entries<StoredCooldown>("cooldown:")) {
     const until = typeof value?.until === "number" ? value.until : Number.NaN;
     if (Number.isFinite(until) && until > now)
       cooldownOf.set(storeKey.slice("cooldown:".length), until - now);
   }
+  return cooldownOf;
+}
+
+/** Breakers and cooldowns from the store, one row per target key. */
+async function readRows(ctx: CommandContext): Promise<CircuitRow[]> {
+  const [circuits, cooldownOf] = await Promise.all([ctx.client.circuits(), readCooldowns(ctx)]);
   const rows = new Map<string, CircuitRow>();
   for (const r of circuits) {
     const baseURL = (r as { baseURL?: unknown }).baseURL;
