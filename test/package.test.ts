@@ -235,6 +235,45 @@ describe("the package packed from a fresh clone", () => {
   });
 });
 
+describe("installing from the git repository", () => {
+  it("builds dist/ through `prepare`: the binary runs and the package imports", () => {
+    const dir = mkdtempSync(join(tmpdir(), "retry-client-git-"));
+    try {
+      writeFileSync(
+        join(dir, "package.json"),
+        JSON.stringify({ name: "git-app", version: "1.0.0", type: "module", private: true }),
+      );
+      // npm clones the repository, installs its devDependencies and runs `prepare` there.
+      run(
+        "npm",
+        [
+          "install",
+          `git+file://${root}`,
+          "--no-audit",
+          "--no-fund",
+          "--prefer-offline",
+          "--omit=peer",
+        ],
+        dir,
+      );
+      const bin = join(dir, "node_modules", ".bin", "retry-client");
+      expect(run(bin, ["--version"], dir).trim()).toMatch(/^\d+\.\d+\.\d+/);
+      const out = run(
+        "node",
+        [
+          "--input-type=module",
+          "-e",
+          `import { RetryClient } from "retry-client"; console.log(typeof RetryClient);`,
+        ],
+        dir,
+      );
+      expect(out.trim()).toBe("function");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
+
 describe("the build and install scripts", () => {
   it("use no POSIX-only shell commands (they run on Windows)", () => {
     const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
