@@ -20,22 +20,38 @@ export async function simulateCommand(
   const port = integer("--port", opts.port) ?? 0;
   if (port > 65_535) throw new CliError(`simulate: --port must be at most 65535, got ${port}`);
   const seed = integer("--seed", opts.seed);
-  await runSimulateCommand({
-    port,
-    scenario: opts.scenario,
-    ...(seed === undefined ? {} : { seed }),
-    // Under --json, stdout holds one document (the base URLs); the banner goes to stderr.
-    out: { write: (text: string) => (json ? out.err(text) : out.out(text)) },
-    ...(json
-      ? {
-          onReady: (simulator: Simulator) =>
-            out.json({
-              url: simulator.url,
-              openaiBaseURL: simulator.openaiBaseURL,
-              anthropicBaseURL: simulator.anthropicBaseURL,
-              requestLog: `${simulator.url}/__simulator/requests`,
-            }),
-        }
-      : {}),
-  });
+  // Listen for Ctrl-C before anything is printed: a script that reads the base URLs and stops
+  // the simulator at once must not find the process without a handler.
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    await run();
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+
+  async function run(): Promise<void> {
+    await runSimulateCommand({
+      signal: stop.signal,
+      port,
+      scenario: opts.scenario,
+      ...(seed === undefined ? {} : { seed }),
+      // Under --json, stdout holds one document (the base URLs); the banner goes to stderr.
+      out: { write: (text: string) => (json ? out.err(text) : out.out(text)) },
+      ...(json
+        ? {
+            onReady: (simulator: Simulator) =>
+              out.json({
+                url: simulator.url,
+                openaiBaseURL: simulator.openaiBaseURL,
+                anthropicBaseURL: simulator.anthropicBaseURL,
+                requestLog: `${simulator.url}/__simulator/requests`,
+              }),
+          }
+        : {}),
+    });
+  }
 }
