@@ -94,7 +94,10 @@ export interface ClientConfig {
   readonly maxRetryAfterMs?: number;
   /** Caps retries as a share of traffic per target; `false` disables it. */
   readonly retryBudget?: RetryBudgetOptions | false;
-  /** One attempt (SPEC §3). @default none */
+  /**
+   * One attempt: a non-streaming call until its body is read, a stream until its first content
+   * delta. @default 600000 (ten minutes)
+   */
   readonly timeoutMs?: number;
   /** Sending the request to the response headers. @default none */
   readonly connectTimeoutMs?: number;
