@@ -44,10 +44,6 @@ export interface CommandContext {
   close(): Promise<void>;
 }
 
-/**
- * Resolves flags, opens the state store and builds the client every command uses. Keys read are
- * registered with `out` for redaction before anything is printed.
- */
 /** Set when Ctrl-C interrupted a command (exit 130). */
 export const interruption = { happened: false };
 
@@ -103,9 +99,9 @@ export async function openContext(
   const seen = new Set<string>();
   const onWarning = (warning: Warning) => {
     if (STORE_DOWN.has(warning.code)) storeUnavailable = true;
-    const line = `${warning.code}: ${warning.message}`;
-    if (seen.has(line)) return;
-    seen.add(line);
+    // Once per kind of trouble: a flapping connection must not flood the terminal.
+    if (seen.has(warning.code)) return;
+    seen.add(warning.code);
     current?.stop();
     out.err(`${out.errColor.yellow("retry-client: warning:")} ${warning.message}\n`);
   };
