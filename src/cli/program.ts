@@ -107,7 +107,10 @@ export function buildProgram(
     .option("--no-retry", "never retry a failed attempt")
     .option("--no-fallback", "use the first target only")
     .option("-v, --verbose", "print every attempt, wait, fallback and breaker change on stderr")
-    .option("--json", "print one JSON object per command on stdout")
+    .option(
+      "--json",
+      "print exactly one JSON document on stdout, errors included (chat: one per answer)",
+    )
     .option(
       "--config <file>",
       "JSON config file with ClientConfig fields (default: $XDG_CONFIG_HOME/retry-client/config.json)",
