@@ -3,9 +3,11 @@
  * temporary HOME / XDG dirs, no inherited keys, against a simulator. Builds dist/ first when a
  * source file is newer than the build.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { type ChildProcessByStdio, execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import type { Readable, Writable } from "node:stream";
+import { expect } from "vitest";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 export const BIN = join(ROOT, "dist", "cli", "main.js");
@@ -34,6 +36,36 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
+/** Everything a child writes on stdout and stderr, and its exit code, once it closes. */
+export function collect(
+  child: ChildProcessByStdio<Writable | null, Readable, Readable>,
+  onStdout: (text: string) => void = () => {},
+): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+      onStdout(stdout);
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** No key of the tests, nor any part of one, in any output. */
+export function expectNoKeys(outputs: readonly string[]): void {
+  expect(outputs.length).toBeGreaterThan(20);
+  for (const text of outputs) {
+    expect(text).not.toContain(KEY);
+    expect(text).not.toContain(ANT_KEY);
+    expect(text).not.toContain("FAKEKEY");
+  }
+}
+
 /** Builds dist/ when it is missing or older than src/. */
 export function ensureBuilt(): void {
   if (!existsSync(BIN) || statSync(BIN).mtimeMs < newestMtime(join(ROOT, "src")))
@@ -57,33 +89,19 @@ export function cliRunner(defaults: () => Record<string, string | undefined>) {
     );
   }
 
-  function cli(args: readonly string[], options: RunOptions = {}): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], {
-        env: env(options.env),
-        stdio: ["pipe", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.setEncoding("utf8").on("data", (d: string) => {
-        stdout += d;
-      });
-      child.stderr.setEncoding("utf8").on("data", (d: string) => {
-        stderr += d;
-      });
-      const timer = setTimeout(() => {
-        child.kill("SIGKILL");
-        reject(new Error(`timed out: retry-client ${args.join(" ")}\n${stdout}\n${stderr}`));
-      }, options.timeoutMs ?? 15_000);
-      child.on("error", reject);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        outputs.push(stdout, stderr);
-        resolve({ code, stdout, stderr });
-      });
-      if (options.input !== undefined) child.stdin.end(options.input);
-      else child.stdin.end();
+  async function cli(args: readonly string[], options: RunOptions = {}): Promise<Run> {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: env(options.env),
+      stdio: ["pipe", "pipe", "pipe"],
     });
+    if (options.input !== undefined) child.stdin.end(options.input);
+    else child.stdin.end();
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 15_000);
+    const run = await collect(child).finally(() => clearTimeout(timer));
+    outputs.push(run.stdout, run.stderr);
+    if (run.code === null)
+      throw new Error(`killed: retry-client ${args.join(" ")}\n${run.stdout}\n${run.stderr}`);
+    return run;
   }
 
   return { cli, env, outputs };
