@@ -566,6 +566,23 @@ describe("circuits and reset", () => {
     expect(oneJson((await cli(["--json", "circuits"])).stdout)).toMatchObject({ circuits: [] });
   });
 
+  it("a target on a non-default endpoint shows its base URL (when the client reports it)", async () => {
+    const config = writeConfig("trip3.json", trip);
+    for (let i = 0; i < 2; i++)
+      await cli(["--config", config, "--no-fallback", "-m", "gpt-4o~503", "send", "x"]);
+    const json = oneJson((await cli(["--json", "circuits"])).stdout) as {
+      circuits: { key: string; baseURL?: string }[];
+    };
+    const row = json.circuits.find((c) => c.key === "openai:gpt-4o~503");
+    expect(row).toBeDefined();
+    // The library reports `baseURL` on circuit rows from the version that tracks endpoints.
+    if (row?.baseURL === undefined) return;
+    expect(row.baseURL).toBe(sim.openaiBaseURL);
+    const table = await cli(["circuits"]);
+    expect(table.stdout).toMatch(/KEY\s+STATE\s+FAILURES\s+NEXT PROBE\s+COOLDOWN\s+BASE URL/);
+    expect(table.stdout).toContain(sim.openaiBaseURL);
+  });
+
   describe("with a Redis that cannot be used, warn and exit non-zero (never 'no breakers')", () => {
     const servers: Server[] = [];
     const sockets: Socket[] = [];
