@@ -293,7 +293,8 @@ describe("health", () => {
 });
 
 describe("circuits and reset", () => {
-  // Open for a minute: a slow machine must not see the breaker half-open between two runs.
+  // A long open period: on a loaded machine the CLI runs of one test can take longer than the
+  // default 2 s, and a breaker that turned half-open meanwhile would let a probe through.
   const trip = {
     circuitBreaker: { failureThreshold: 1, minResetTimeoutMs: 60_000, resetTimeoutMs: 60_000 },
     retry: { maxRetries: 0 },
