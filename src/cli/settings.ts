@@ -186,14 +186,20 @@ export async function resolveSettings(
     nonEmpty(env.RETRY_CLIENT_STATE) ??
     (typeof fileState === "string" ? fileState : undefined) ??
     "file";
+  const stateSource =
+    nonEmpty(flags.state) !== undefined
+      ? "--state"
+      : nonEmpty(env.RETRY_CLIENT_STATE) !== undefined
+        ? "RETRY_CLIENT_STATE"
+        : `"state" in config file ${configPath}`;
   if (state !== "memory" && state !== "file" && !/^rediss?:\/\//.test(state))
     throw new CliError(
-      `--state must be memory, file or a redis:// URL, got "${redactURL(state)}"`,
+      `${stateSource} must be memory, file or a redis:// URL, got "${redactURL(state)}"`,
       EXIT.usage,
     );
   if (/^rediss?:\/\//.test(state) && !URL.canParse(state))
     throw new CliError(
-      `--state: "${redactURL(state)}" is not a valid URL: use redis://[:password@]host[:port][/db] (percent-encode special characters in the password)`,
+      `${stateSource}: "${redactURL(state)}" is not a valid URL: use redis://[:password@]host[:port][/db] (percent-encode special characters in the password)`,
       EXIT.usage,
     );
 
