@@ -43,7 +43,6 @@ function recorder() {
   return { listener, lines, events };
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a test's compact event printer
 function describeEvent(method: string, e: any): string {
   const t = (s: { provider: string; model: string }) => `${s.provider}:${s.model.split("~")[0]}`;
   switch (method) {

@@ -50,6 +50,37 @@ function filesUnder(dir: string): string[] {
 
 const installed = () => join(app, "node_modules", "retry-client");
 
+/**
+ * Walks the installed package's relative imports from `entry` (under dist/) and lists every import
+ * of a module whose name starts with `prefix`, as "file -> module"; `files` is how many were read.
+ */
+function reachableImports(entry: string, prefix: string): { files: number; bad: string[] } {
+  const out = run(
+    "node",
+    [
+      "-e",
+      `const fs = require("fs"), path = require("path");
+       const [entry, prefix] = process.argv.slice(1);
+       const dir = "node_modules/retry-client/dist";
+       const seen = new Set(), bad = [];
+       (function walk(file) {
+         if (seen.has(file)) return; seen.add(file);
+         const src = fs.readFileSync(file, "utf8");
+         for (const m of src.matchAll(/(?:from|import)\\s*\\(?\\s*["']([^"']+)["']/g)) {
+           const spec = m[1];
+           if (spec.startsWith(prefix)) bad.push(path.relative(dir, file) + " -> " + spec);
+           else if (spec.startsWith(".")) walk(path.resolve(path.dirname(file), spec));
+         }
+       })(path.resolve(dir, entry));
+       console.log(JSON.stringify({ files: seen.size, bad }));`,
+      entry,
+      prefix,
+    ],
+    app,
+  );
+  return JSON.parse(out) as { files: number; bad: string[] };
+}
+
 describe("the package packed from a fresh clone", () => {
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), "retry-client-pack-"));
@@ -91,6 +122,7 @@ describe("the package packed from a fresh clone", () => {
     expect(packedFiles).toContain("dist/index.node.js");
     expect(packedFiles).toContain("dist/index.node.d.ts");
     expect(packedFiles).toContain("dist/redis.js");
+    expect(packedFiles).toContain("dist/otel/index.js");
     expect(packedFiles).toContain("dist/simulator/index.js");
     expect(packedFiles).toContain("dist/cli/main.js");
     expect(packedFiles).toContain("README.md");
@@ -154,27 +186,8 @@ describe("the package packed from a fresh clone", () => {
       app,
     );
     expect(out.trim()).toBe("function false");
-    const grep = run(
-      "node",
-      [
-        "-e",
-        `const fs = require("fs"), path = require("path");
-         const dir = "node_modules/retry-client/dist";
-         const seen = new Set(), bad = [];
-         (function walk(file) {
-           if (seen.has(file)) return; seen.add(file);
-           const src = fs.readFileSync(file, "utf8");
-           for (const m of src.matchAll(/(?:from|import)\\s*\\(?\\s*["']([^"']+)["']/g)) {
-             const spec = m[1];
-             if (spec.startsWith("node:")) bad.push(path.relative(dir, file) + " -> " + spec);
-             else if (spec.startsWith(".")) walk(path.resolve(path.dirname(file), spec));
-           }
-         })(path.resolve(dir, "index.js"));
-         console.log(JSON.stringify(bad));`,
-      ],
-      app,
-    );
-    expect(JSON.parse(grep)).toEqual([]);
+    const { bad } = reachableImports("index.js", "node:");
+    expect(bad).toEqual([]);
   });
 
   it("every link of the README resolves on a registry page: an absolute URL or a shipped file", () => {
@@ -223,6 +236,34 @@ describe("the package packed from a fresh clone", () => {
     );
     run("npm", ["install", "ioredis", "--no-audit", "--no-fund", "--prefer-offline"], app);
     expect(run("node", ["--input-type=module", "-e", script], app).trim()).toBe("loaded");
+  }, 120_000);
+
+  it("the main entry never loads @opentelemetry/api; retry-client/otel needs only that optional peer", () => {
+    // Nothing the main entry reaches imports it (the peer is not installed here).
+    const { files, bad } = reachableImports("index.node.js", "@opentelemetry/");
+    expect(files).toBeGreaterThan(10);
+    expect(bad).toEqual([]);
+    const script = `
+      const { RetryClient } = await import("retry-client");
+      const client = new RetryClient({ env: {}, instrumentation: [] });
+      try {
+        const { openTelemetry } = await import("retry-client/otel");
+        const listener = openTelemetry();
+        console.log(typeof client.complete, "loaded", typeof listener.onCallStart);
+      } catch (error) {
+        console.log(typeof client.complete, error.code, /@opentelemetry\\/api/.test(error.message));
+      }`;
+    expect(run("node", ["--input-type=module", "-e", script], app).trim()).toBe(
+      "function ERR_MODULE_NOT_FOUND true",
+    );
+    run(
+      "npm",
+      ["install", "@opentelemetry/api@^1.9.0", "--no-audit", "--no-fund", "--prefer-offline"],
+      app,
+    );
+    expect(run("node", ["--input-type=module", "-e", script], app).trim()).toBe(
+      "function loaded function",
+    );
   }, 120_000);
 
   it("has types that resolve for ESM consumers (arethetypeswrong, esm-only profile)", () => {

@@ -15,6 +15,7 @@ export const OVERHEAD_CONTESTANTS = [
   ["floor-fetch", "floor: bare fetch"],
   ["retry-client", "retry-client (node:http transport)"],
   ["retry-client-fetch", "retry-client (injected fetch)"],
+  ["retry-client-otel", "retry-client + openTelemetry() (no-op provider)"],
   ["openai", "openai SDK"],
   ["anthropic", "@anthropic-ai/sdk (Anthropic wire)"],
   ["ai", "Vercel ai + @ai-sdk/openai"],
@@ -62,6 +63,8 @@ export async function makeContestant(id, o) {
     case "retry-client":
     case "retry-client-fetch":
       return retryClient(id === "retry-client-fetch", baseURL, model, o);
+    case "retry-client-otel":
+      return retryClient(false, baseURL, model, { ...o, otel: true });
     case "openai":
       return openaiSdk(baseURL, model);
     case "anthropic":
@@ -79,6 +82,8 @@ export async function makeContestant(id, o) {
 
 async function retryClient(useFetch, baseURL, model, o) {
   const { RetryClient } = await import(`${o.dist}/index.node.js`);
+  // openTelemetry() with the API's global no-op providers (no SDK registered): the listener's cost.
+  const otel = o.otel ? (await import(`${o.dist}/otel/index.js`)).openTelemetry() : undefined;
   const client = new RetryClient({
     env: {},
     defaultProvider: "openai",
@@ -88,6 +93,7 @@ async function retryClient(useFetch, baseURL, model, o) {
     ...(o.chaos ? { midStreamFailure: "restart" } : {}),
     ...(o.stateStore ? { stateStore: o.stateStore } : {}),
     ...(useFetch ? { fetch: globalThis.fetch } : {}),
+    ...(otel ? { instrumentation: [otel] } : {}),
   });
   const msgs = (prompt) => [{ role: "user", content: prompt }];
   return {

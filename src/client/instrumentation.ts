@@ -166,16 +166,27 @@ export interface CallEndEvent {
  * new RetryClient({ instrumentation: [slow] });
  */
 export interface Instrumentation {
+  /** A call begins, before its first store read or request. */
   onCallStart?(event: CallStartEvent): void;
+  /** A call settled: answered, failed or aborted (a stream: when its answer ended). */
   onCallEnd?(event: CallEndEvent): void;
+  /** A request is about to go to a target. */
   onAttemptStart?(event: AttemptStartEvent): void;
+  /** That request ended; `record` is its entry in `attempts`. */
   onAttemptEnd?(event: AttemptEndEvent): void;
+  /** A stream's attempt delivered its first content delta. */
   onFirstChunk?(event: FirstChunkEvent): void;
+  /** The call waits, then retries the same target. */
   onRetry?(event: RetryEvent): void;
+  /** The call moves to the next target. */
   onFallback?(event: FallbackEvent): void;
+  /** A target was passed over without a request (open breaker, cooldown). */
   onTargetSkipped?(event: TargetSkippedEvent): void;
+  /** A breaker changed state. */
   onBreakerTransition?(event: BreakerTransitionEvent): void;
+  /** Something went wrong that did not fail the request. A throw here is ignored. */
   onWarning?(event: WarningEvent): void;
+  /** A stream that broke after content was shown starts its answer again. */
   onStreamRestart?(event: StreamRestartEvent): void;
 }
 
