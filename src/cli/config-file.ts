@@ -13,17 +13,45 @@ import { CliError, EXIT } from "./exit-codes.js";
  */
 type Kind =
   | "string"
+  | "string|null"
   | "boolean"
   | "number"
   | { readonly oneOf: readonly string[] }
   | "model-refs"
   | "string-record"
   | "array"
+  | "json"
   | { readonly object: Schema }
   | { readonly record: Schema }
   | { readonly objectOrFalse: Schema };
 
 type Schema = Readonly<Record<string, Kind>>;
+
+/**
+ * The kind a field of type `T` must be declared with, so that the typecheck catches a schema
+ * that no longer matches the library: a string field is "string" (or a `oneOf` for a union of
+ * literals), a string-or-null field "string|null", numbers and booleans likewise. Objects and
+ * arrays take any structural kind ("json" leaves the check to the library's own validation).
+ */
+type KindFor<T> = [Exclude<T, undefined>] extends [string]
+  ? string extends Exclude<T, undefined>
+    ? "string"
+    : { readonly oneOf: readonly string[] }
+  : [Exclude<T, undefined>] extends [number]
+    ? "number"
+    : [Exclude<T, undefined>] extends [boolean]
+      ? "boolean"
+      : [Exclude<T, undefined>] extends [string | null]
+        ? "string|null"
+        : Exclude<Kind, "string" | "string|null" | "number" | "boolean">;
+
+/** A schema with exactly the fields `K` of `T`, each of the kind its type calls for. */
+type SchemaOf<T, K extends keyof T = keyof T> = { readonly [P in K]-?: KindFor<T[P]> };
+
+/** Every value of a string-literal union, checked complete by the typecheck. */
+function oneOf<T extends string>(values: Record<T, true>): { readonly oneOf: readonly string[] } {
+  return { oneOf: Object.keys(values) };
+}
 
 /** Options of `ClientConfig` that JSON cannot hold (functions, live objects). */
 const NOT_IN_JSON = [
@@ -37,8 +65,8 @@ const NOT_IN_JSON = [
   "instrumentation",
 ] as const satisfies readonly (keyof ClientConfig)[];
 
-const PROVIDER: { readonly [K in keyof Required<ProviderSettings>]: Kind } = {
-  type: { oneOf: ["openai", "anthropic"] },
+const PROVIDER: SchemaOf<ProviderSettings> = {
+  type: oneOf<NonNullable<ProviderSettings["type"]>>({ openai: true, anthropic: true }),
   apiKey: "string",
   baseURL: "string",
   organization: "string",
@@ -46,20 +74,23 @@ const PROVIDER: { readonly [K in keyof Required<ProviderSettings>]: Kind } = {
   defaultModel: "string",
 };
 
-const RETRY: { readonly [K in Exclude<keyof Required<RetryConfig>, "random">]: Kind } = {
+const RETRY: SchemaOf<RetryConfig, Exclude<keyof RetryConfig, "random">> = {
   maxRetries: "number",
   baseDelayMs: "number",
   maxDelayMs: "number",
   exponentialBase: "number",
   jitter: "number",
-  jitterMode: { oneOf: ["proportional", "full", "decorrelated"] },
+  jitterMode: oneOf<NonNullable<RetryConfig["jitterMode"]>>({
+    proportional: true,
+    full: true,
+    decorrelated: true,
+  }),
 };
 
-type BreakerKeys = Exclude<
-  keyof Required<CircuitBreakerOptions>,
-  "store" | "onStateChange" | "initialState" | "isFailure"
->;
-const BREAKER: { readonly [K in BreakerKeys]: Kind } = {
+const BREAKER: SchemaOf<
+  CircuitBreakerOptions,
+  Exclude<keyof CircuitBreakerOptions, "store" | "onStateChange" | "initialState" | "isFailure">
+> = {
   failureThreshold: "number",
   successThreshold: "number",
   resetTimeoutMs: "number",
@@ -68,19 +99,19 @@ const BREAKER: { readonly [K in BreakerKeys]: Kind } = {
   failureRate: { object: { threshold: "number", minimumCalls: "number", windowMs: "number" } },
 };
 
-const BUDGET: { readonly [K in keyof Required<RetryBudgetOptions>]: Kind } = {
+const BUDGET: SchemaOf<RetryBudgetOptions> = {
   ratio: "number",
   minRetriesPerSecond: "number",
   windowMs: "number",
 };
 
 /**
- * Every `ClientConfig` field a JSON file can set. Typed against `ClientConfig`, so a field added
- * to the library without a line here fails the typecheck instead of being rejected as unknown.
+ * Every `ClientConfig` field a JSON file can set. Typed against `ClientConfig`: a field added to
+ * the library without a line here (or whose type changed) fails the typecheck, instead of being
+ * rejected as unknown at run time. For a new object field, `"json"` is enough when the library
+ * validates it.
  */
-const CONFIG: {
-  readonly [K in Exclude<keyof Required<ClientConfig>, (typeof NOT_IN_JSON)[number]>]: Kind;
-} = {
+const CONFIG: SchemaOf<ClientConfig, Exclude<keyof ClientConfig, (typeof NOT_IN_JSON)[number]>> = {
   defaultProvider: "string",
   defaultModel: "string",
   providers: { record: PROVIDER },
@@ -98,7 +129,11 @@ const CONFIG: {
   firstTokenTimeoutMs: "number",
   idleTimeoutMs: "number",
   deadlineMs: "number",
-  midStreamFailure: { oneOf: ["error", "restart", "continue"] },
+  midStreamFailure: oneOf<NonNullable<ClientConfig["midStreamFailure"]>>({
+    error: true,
+    restart: true,
+    continue: true,
+  }),
   catalogue: "array",
 };
 
@@ -113,6 +148,10 @@ function describeKind(kind: Kind): string {
     switch (kind) {
       case "model-refs":
         return 'an array of ["provider", "model"] pairs or { "provider", "model" } objects';
+      case "string|null":
+        return "a string or null";
+      case "json":
+        return "JSON";
       case "string-record":
         return "an object of strings";
       case "array":
@@ -138,6 +177,11 @@ function check(kind: Kind, value: unknown, path: string, problems: string[]): vo
       case "string":
       case "boolean":
         if (typeof value !== kind) wrong();
+        return;
+      case "string|null":
+        if (typeof value !== "string" && value !== null) wrong();
+        return;
+      case "json":
         return;
       case "number":
         if (typeof value !== "number") wrong();
