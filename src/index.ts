@@ -52,6 +52,12 @@ export type {
   RetryConfig,
   StreamEvent,
 } from "./client/types.js";
+export type {
+  MessageInput,
+  OpenAIStyleMessage,
+  OpenAIStyleTextPart,
+  OpenAIStyleToolCall,
+} from "./client/validate-call.js";
 export * from "./errors/index.js";
 export { getDefaultTransport, setDefaultTransport } from "./http/default-transport.js";
 export { createFetchTransport } from "./http/fetch-transport.js";
@@ -62,7 +68,16 @@ export {
   AnthropicProvider,
   type AnthropicProviderOptions,
 } from "./providers/anthropic/anthropic-provider.js";
-export { OpenAIProvider, type OpenAIProviderOptions } from "./providers/openai/openai-provider.js";
+export {
+  AZURE_DEFAULT_API_VERSION,
+  AzureOpenAIProvider,
+  type AzureOpenAIProviderOptions,
+} from "./providers/azure/azure-openai-provider.js";
+export {
+  isReasoningModel,
+  OpenAIProvider,
+  type OpenAIProviderOptions,
+} from "./providers/openai/openai-provider.js";
 export {
   type BackoffOptions,
   type BreakerPermit,

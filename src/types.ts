@@ -38,7 +38,7 @@ export interface UserMessage {
 export interface AssistantMessage {
   readonly role: "assistant";
   readonly content: string;
-  readonly toolCalls?: readonly ToolCall[];
+  readonly toolCalls?: readonly ToolCall[] | undefined;
 }
 /** The result of a tool call, answering the assistant's call `toolCallId`. */
 export interface ToolMessage {
@@ -53,7 +53,7 @@ export type ChatMessage = SystemMessage | UserMessage | AssistantMessage | ToolM
 /** A tool the model may call. `parameters` is a JSON Schema object. */
 export interface Tool {
   readonly name: string;
-  readonly description?: string;
+  readonly description?: string | undefined;
   readonly parameters: Readonly<Record<string, unknown>>;
 }
 
@@ -68,7 +68,7 @@ export type ResponseFormat =
       readonly type: "json_schema";
       readonly name: string;
       readonly schema: Readonly<Record<string, unknown>>;
-      readonly strict?: boolean;
+      readonly strict?: boolean | undefined;
     };
 
 /** Why the model stopped. The provider's own value is kept as `rawFinishReason`. */
@@ -84,46 +84,51 @@ export interface Usage {
 /** Rate-limit facts parsed from response headers. Every field is optional: providers send different sets. */
 export interface RateLimitInfo {
   /** From `retry-after-ms`, else `retry-after` (seconds or HTTP date), in milliseconds. */
-  readonly retryAfterMs?: number;
+  readonly retryAfterMs?: number | undefined;
   /** `x-should-retry: true|false`. */
-  readonly shouldRetry?: boolean;
-  readonly limitRequests?: number;
-  readonly remainingRequests?: number;
+  readonly shouldRetry?: boolean | undefined;
+  readonly limitRequests?: number | undefined;
+  readonly remainingRequests?: number | undefined;
   /** Milliseconds until the request limit resets. */
-  readonly resetRequestsMs?: number;
-  readonly limitTokens?: number;
-  readonly remainingTokens?: number;
+  readonly resetRequestsMs?: number | undefined;
+  readonly limitTokens?: number | undefined;
+  readonly remainingTokens?: number | undefined;
   /** Milliseconds until the token limit resets. */
-  readonly resetTokensMs?: number;
-  readonly limitInputTokens?: number;
-  readonly remainingInputTokens?: number;
-  readonly resetInputTokensMs?: number;
-  readonly limitOutputTokens?: number;
-  readonly remainingOutputTokens?: number;
-  readonly resetOutputTokensMs?: number;
+  readonly resetTokensMs?: number | undefined;
+  readonly limitInputTokens?: number | undefined;
+  readonly remainingInputTokens?: number | undefined;
+  readonly resetInputTokensMs?: number | undefined;
+  readonly limitOutputTokens?: number | undefined;
+  readonly remainingOutputTokens?: number | undefined;
+  readonly resetOutputTokensMs?: number | undefined;
 }
 
 /** What to generate: the sampling and output settings every provider maps to its wire. */
 export interface GenerationOptions {
-  readonly maxTokens?: number;
-  readonly temperature?: number;
-  readonly topP?: number;
-  readonly stop?: readonly string[];
-  readonly tools?: readonly Tool[];
-  readonly toolChoice?: ToolChoice;
-  readonly responseFormat?: ResponseFormat;
+  readonly maxTokens?: number | undefined;
+  readonly temperature?: number | undefined;
+  readonly topP?: number | undefined;
+  readonly stop?: readonly string[] | undefined;
+  readonly tools?: readonly Tool[] | undefined;
+  readonly toolChoice?: ToolChoice | undefined;
+  readonly responseFormat?: ResponseFormat | undefined;
 }
 
 /** The time bounds of one attempt (SPEC §3), in milliseconds. */
 export interface AttemptTimeouts {
   /** One attempt: a non-streaming call until its body is read; a stream until its first content delta. */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /** From sending the request to the response headers. */
-  readonly connectTimeoutMs?: number;
+  readonly connectTimeoutMs?: number | undefined;
   /** Streams: from sending the request to the first content delta. */
-  readonly firstTokenTimeoutMs?: number;
+  readonly firstTokenTimeoutMs?: number | undefined;
   /** Streams: the longest gap between content deltas. */
-  readonly idleTimeoutMs?: number;
+  readonly idleTimeoutMs?: number | undefined;
+  /**
+   * A connection closed with no response byte after the target stayed silent this long is a
+   * silent target (handled like a timeout with no answer), not a blip. @default 5000
+   */
+  readonly silentTargetMs?: number | undefined;
 }
 
 /** Options a provider understands for one request. */
@@ -131,14 +136,14 @@ export interface ProviderRequestOptions extends GenerationOptions, AttemptTimeou
   /** The model id to call. */
   readonly model: string;
   /** Cancels the request and its body. A caller's abort is rethrown as `signal.reason`. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /**
    * Assistant prefill: the answer so far, which the model continues. Only providers whose
    * models accept it honour it (Anthropic); others throw `BadRequestError`.
    */
-  readonly prefill?: string;
+  readonly prefill?: string | undefined;
   /** Raw fields merged into the request body (the provider's own wire names). */
-  readonly providerOptions?: Readonly<Record<string, unknown>>;
+  readonly providerOptions?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** What a provider returns for one successful attempt. */
@@ -157,14 +162,14 @@ export interface ProviderResponse {
   readonly requestId: string | undefined;
   readonly rateLimit: RateLimitInfo | undefined;
   /** The model's refusal text, where the provider reports one separately. */
-  readonly refusal?: string;
+  readonly refusal?: string | undefined;
 }
 
 /** A warning: something went wrong that did not fail the request. */
 export interface Warning {
   readonly code: string;
   readonly message: string;
-  readonly cause?: unknown;
+  readonly cause?: unknown | undefined;
 }
 
 /** Events a provider stream yields. The last one is `finish`, carrying the whole response. */
@@ -173,8 +178,8 @@ export type ProviderStreamEvent =
   | {
       readonly type: "tool-call-delta";
       readonly index: number;
-      readonly id?: string;
-      readonly name?: string;
+      readonly id?: string | undefined;
+      readonly name?: string | undefined;
       readonly argumentsDelta: string;
     }
   | { readonly type: "tool-call"; readonly toolCall: ToolCall }
@@ -186,8 +191,8 @@ export type ProviderStreamEvent =
 export interface ModelInfo {
   readonly id: string;
   readonly provider: string;
-  readonly createdAt?: number;
-  readonly displayName?: string;
+  readonly createdAt?: number | undefined;
+  readonly displayName?: string | undefined;
 }
 
 /** The contract every provider implements. Providers translate and transport; they never retry. */
@@ -224,19 +229,19 @@ export interface AttemptRecord {
   readonly model: string;
   readonly outcome: AttemptOutcome;
   /** The error class name (e.g. "RateLimitError") when the attempt failed or was skipped. */
-  readonly errorClass?: string;
+  readonly errorClass?: string | undefined;
   /** A short message of what failed. */
-  readonly errorMessage?: string;
+  readonly errorMessage?: string | undefined;
   /** HTTP status of the failure, when there was one. */
-  readonly status?: number;
+  readonly status?: number | undefined;
   /** How long the client waited before this attempt (backoff, server wait or cooldown). */
   readonly delayBeforeMs: number;
   /** The wait the server asked for on this attempt's failure. */
-  readonly retryAfterMs?: number;
+  readonly retryAfterMs?: number | undefined;
   /** From sending the request to the end of the attempt. */
   readonly durationMs: number;
   /** Streams: time to the first content delta. */
-  readonly ttftMs?: number;
+  readonly ttftMs?: number | undefined;
   /** Usage the attempt reported (billed even when the attempt failed later). */
-  readonly usage?: Usage;
+  readonly usage?: Usage | undefined;
 }

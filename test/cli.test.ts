@@ -318,8 +318,9 @@ describe("circuits and reset", () => {
     const table = await cli(["circuits"], { env });
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/KEY\s+STATE\s+FAILURES\s+NEXT PROBE/);
-    expect(table.stdout).toMatch(/openai:gpt-4o~503\s+open\s+\d+\s+in \d/);
-    expect(table.stdout).toMatch(/openai:gpt-4\.1~500\s+open/);
+    // Keys name the simulator's endpoint (not the default one): openai@<digest>:model.
+    expect(table.stdout).toMatch(/openai@[0-9a-f]{8}:gpt-4o~503\s+open\s+\d+\s+in \d/);
+    expect(table.stdout).toMatch(/openai@[0-9a-f]{8}:gpt-4\.1~500\s+open/);
 
     // An open breaker skips the target without a network call, across processes.
     const before = sim.requests().length;
@@ -331,7 +332,7 @@ describe("circuits and reset", () => {
     expect(sim.requests().length).toBe(before);
 
     const json = JSON.parse((await cli(["--json", "circuits"], { env })).stdout);
-    expect(json.circuits.map((c: { key: string }) => c.key)).toEqual([
+    expect(json.circuits.map((c: { key: string }) => plainKey(c.key))).toEqual([
       "openai:gpt-4.1~500",
       "openai:gpt-4o~503",
     ]);
@@ -340,8 +341,10 @@ describe("circuits and reset", () => {
     expect(one).toMatchObject({ code: 0 });
     const after = await cli(["--json", "circuits"], { env });
     const rows = JSON.parse(after.stdout).circuits as { key: string; state: string }[];
-    expect(rows.find((c) => c.key === "openai:gpt-4o~503")?.state ?? "closed").toBe("closed");
-    expect(rows.find((c) => c.key === "openai:gpt-4.1~500")?.state).toBe("open");
+    expect(rows.find((c) => plainKey(c.key) === "openai:gpt-4o~503")?.state ?? "closed").toBe(
+      "closed",
+    );
+    expect(rows.find((c) => plainKey(c.key) === "openai:gpt-4.1~500")?.state).toBe("open");
 
     const all = await cli(["reset"], { env });
     expect(all.code).toBe(0);
@@ -366,7 +369,8 @@ describe("circuits and reset", () => {
         expect(JSON.parse(skipped.stdout).error.name).toBe("CircuitOpenError");
         expect(sim.requests().length).toBe(before);
         const rows = JSON.parse((await cli([...state, "--json", "circuits"])).stdout).circuits;
-        expect(rows).toMatchObject([{ key: "openai:gpt-4o~503", state: "open" }]);
+        expect(rows).toMatchObject([{ state: "open" }]);
+        expect(plainKey(rows[0].key)).toBe("openai:gpt-4o~503");
         expect((await cli([...state, "reset"])).code).toBe(0);
         expect(JSON.parse((await cli([...state, "--json", "circuits"])).stdout).circuits).toEqual(
           [],
@@ -497,3 +501,8 @@ describe("demo", () => {
 describe("secrets", () => {
   it("no API key appeared in any output of this file", () => expectNoKeys(outputs));
 });
+
+/** A state key without its endpoint digest: `openai@1a2b3c4d:gpt-4o` → `openai:gpt-4o`. */
+function plainKey(key: string): string {
+  return key.replace(/@[0-9a-f]{8}:/, ":");
+}

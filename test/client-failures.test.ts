@@ -100,7 +100,7 @@ describe("429 rate limits", () => {
     // Cool it down again, then ask while it cools: the call waits rather than failing.
     const model = "gpt-4o~429-retry-after-ms-300ms-first-1";
     await client.store.set(
-      `cooldown:openai:${model}`,
+      `cooldown:${client.stateKey({ provider: "openai", model })}`,
       { until: Date.now() + 200, retryAfterMs: 200 },
       200,
     );
@@ -113,7 +113,7 @@ describe("429 rate limits", () => {
   it("when every target is cooling down beyond the cap: throws RateLimitError with retryAfterMs at once", async () => {
     const client = clientFor(sim, { maxRetryAfterMs: 1000 });
     await client.store.set(
-      "cooldown:openai:gpt-4o",
+      `cooldown:${client.stateKey({ provider: "openai", model: "gpt-4o" })}`,
       { until: Date.now() + 5000, retryAfterMs: 5000 },
       5000,
     );
@@ -129,7 +129,13 @@ describe("429 rate limits", () => {
     expect(res.provider).toBe("anthropic");
     expect(res.attempts[0]).toMatchObject({ errorClass: "QuotaExceededError", status: 429 });
     expect(seen(sim, "gpt-4o")).toHaveLength(1);
-    expect(await client.circuits()).toMatchObject([{ key: "openai:gpt-4o~quota", failures: 1 }]);
+    expect(await client.circuits()).toMatchObject([
+      {
+        key: client.stateKey({ provider: "openai", model: "gpt-4o~quota" }),
+        baseURL: sim.openaiBaseURL,
+        failures: 1,
+      },
+    ]);
   });
 
   it("request too large for the TPM limit: no retry, falls back, does not count", async () => {

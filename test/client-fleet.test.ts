@@ -33,7 +33,8 @@ describe("circuit breakers through the client", () => {
     const model = "gpt-4o~503-first-2";
     await client.complete(hi, { model });
     await client.complete(hi, { model });
-    expect(transitions).toEqual([`openai:${model} closed->open`]);
+    const key = client.stateKey({ provider: "openai", model });
+    expect(transitions).toEqual([`${key} closed->open`]);
     const skipped = await client.complete(hi, { model });
     expect(skipped.provider).toBe("anthropic");
     expect(skipped.attempts[0]).toMatchObject({
@@ -45,9 +46,9 @@ describe("circuit breakers through the client", () => {
     const probe = await client.complete(hi, { model });
     expect(probe.provider).toBe("openai");
     expect(transitions).toEqual([
-      `openai:${model} closed->open`,
-      `openai:${model} open->half-open`,
-      `openai:${model} half-open->closed`,
+      `${key} closed->open`,
+      `${key} open->half-open`,
+      `${key} half-open->closed`,
     ]);
     expect(await client.circuits()).toEqual([]);
   });

@@ -63,7 +63,8 @@ function describeEvent(method: string, e: any): string {
     case "onTargetSkipped":
       return `skipped ${t(e.target)} ${e.reason}`;
     case "onBreakerTransition":
-      return `breaker ${e.key.split("~")[0]} ${e.from}->${e.to}`;
+      // Keys name the simulator's endpoint: openai@<digest>:model; the digest is left out here.
+      return `breaker ${e.key.replace(/@[0-9a-f]{8}:/, ":").split("~")[0]} ${e.from}->${e.to}`;
     case "onWarning":
       return `warning ${e.warning.code}`;
     case "onStreamRestart":
@@ -248,7 +249,12 @@ describe("instrumentation listeners", () => {
     expect(events).toEqual([
       {
         method: "onBreakerTransition",
-        event: { call: undefined, key: "openai:gpt-4o~503", from: "open", to: "closed" },
+        event: {
+          call: undefined,
+          key: client.stateKey({ provider: "openai", model: "gpt-4o~503" }),
+          from: "open",
+          to: "closed",
+        },
       },
     ]);
   });
@@ -257,7 +263,7 @@ describe("instrumentation listeners", () => {
     const { listener, events } = recorder();
     const client = clientFor(sim, { instrumentation: [listener] });
     await client.store.set(
-      "cooldown:openai:gpt-4o",
+      `cooldown:${client.stateKey({ provider: "openai", model: "gpt-4o" })}`,
       { until: Date.now() + 60, retryAfterMs: 60 },
       60,
     );

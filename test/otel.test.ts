@@ -135,7 +135,7 @@ describe("openTelemetry()", () => {
       },
       {
         name: "retry_client.breaker",
-        "retry_client.breaker.key": `openai:${model}`,
+        "retry_client.breaker.key": client.stateKey({ provider: "openai", model }),
         "retry_client.breaker.from": "closed",
         "retry_client.breaker.to": "open",
       },
@@ -241,9 +241,9 @@ describe("openTelemetry()", () => {
         ]),
       ),
     ).toEqual({
-      [`openai:${model} closed`]: 0,
-      [`openai:${model} open`]: 1,
-      [`openai:${model} half-open`]: 0,
+      [`${client.stateKey({ provider: "openai", model })} closed`]: 0,
+      [`${client.stateKey({ provider: "openai", model })} open`]: 1,
+      [`${client.stateKey({ provider: "openai", model })} half-open`]: 0,
     });
     const common = {
       "gen_ai.operation.name": "chat",

@@ -66,10 +66,21 @@ const NOT_IN_JSON = [
 ] as const satisfies readonly (keyof ClientConfig)[];
 
 const PROVIDER: SchemaOf<ProviderSettings> = {
-  type: oneOf<NonNullable<ProviderSettings["type"]>>({ openai: true, anthropic: true }),
-  apiKey: "string",
+  type: oneOf<NonNullable<ProviderSettings["type"]>>({
+    openai: true,
+    anthropic: true,
+    azure: true,
+  }),
+  apiKey: "string|null",
   baseURL: "string",
+  endpoint: "string",
+  apiVersion: "string",
+  deployment: "string",
   organization: "string",
+  maxTokensField: oneOf<NonNullable<ProviderSettings["maxTokensField"]>>({
+    max_tokens: true,
+    max_completion_tokens: true,
+  }),
   headers: "string-record",
   defaultModel: "string",
 };
@@ -129,6 +140,7 @@ const CONFIG: SchemaOf<ClientConfig, Exclude<keyof ClientConfig, (typeof NOT_IN_
   firstTokenTimeoutMs: "number",
   idleTimeoutMs: "number",
   deadlineMs: "number",
+  silentTargetMs: "number",
   midStreamFailure: oneOf<NonNullable<ClientConfig["midStreamFailure"]>>({
     error: true,
     restart: true,

@@ -134,7 +134,7 @@ export async function resolveSettings(
 
   const keyOf = (name: string): string | undefined => {
     const settings = fileProviders[name];
-    return nonEmpty(env[keyVariable(name, settings)]) ?? nonEmpty(settings?.apiKey);
+    return nonEmpty(env[keyVariable(name, settings)]) ?? nonEmpty(settings?.apiKey ?? undefined);
   };
   const selectedProvider =
     provider ??

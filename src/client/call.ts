@@ -54,6 +54,8 @@ export interface CallEngine {
   /** The configured listeners; undefined when there are none (then no event is built). */
   readonly instruments: Instruments | undefined;
   warn(warning: Warning, emit?: (event: StreamEvent) => void, call?: CallTelemetry["call"]): void;
+  /** The state key of a target: `provider:model`, or `provider@<endpoint digest>:model`. */
+  keyOf(target: ModelSpec): string;
 }
 
 /** Cooldown record stored under `cooldown:<provider:model>`. */
@@ -71,7 +73,25 @@ interface TargetFailure {
 const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
 const noop = () => {};
 
-export const targetKey = (t: ModelSpec): string => `${t.provider}:${t.model}`;
+/**
+ * The state key of a target (breaker, cooldown, budget): `provider:model` on the provider's
+ * default endpoint; `provider@<digest>:model` when `endpoint` (its base URL) is another one, so
+ * that state learnt against one endpoint never blocks another.
+ */
+export const targetKey = (t: ModelSpec, endpoint?: string): string =>
+  endpoint === undefined
+    ? `${t.provider}:${t.model}`
+    : `${t.provider}@${endpointDigest(endpoint)}:${t.model}`;
+
+/** A short, stable digest of a base URL (FNV-1a, 32 bits, 8 hex digits). */
+export function endpointDigest(baseURL: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < baseURL.length; i++) {
+    hash ^= baseURL.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(16).padStart(8, "0");
+}
 
 /**
  * One `complete()` or `stream()` call: walks the chain of targets, retrying each per the failure
@@ -200,7 +220,7 @@ export class Call {
     pending: ModelSpec[],
   ): Promise<{ index: number; snapshot: BreakerSnapshot | null | undefined }> {
     const { store, budget } = this.#engine;
-    const keys = pending.map(targetKey);
+    const keys = pending.map((target) => this.#engine.keyOf(target));
     const breakers = keys.map((key) => this.#engine.breaker(key));
     const reads = keys.map((key) => `cooldown:${key}`);
     for (const breaker of breakers) if (breaker) reads.push(breaker.stateKey);
@@ -251,7 +271,7 @@ export class Call {
     hasOtherTarget: boolean,
     snapshot: BreakerSnapshot | null | undefined,
   ): Promise<ChatResponse | TargetFailure> {
-    const key = targetKey(target);
+    const key = this.#engine.keyOf(target);
     const breaker = this.#engine.breaker(key);
     const budget = this.#engine.budget;
     let previousDelay: number | undefined;
@@ -296,6 +316,14 @@ export class Call {
         hasOtherTarget,
         fallbackOnContentFilter: this.#engine.config.fallbackOnContentFilter ?? false,
       });
+      if (decision.kind === "foreign") {
+        // Not the target's failure (a bug, a custom provider's own error): rethrown as itself.
+        if (permit) await breaker?.release(permit);
+        const typed = asError(error);
+        const record = this.#record(target, "error", typed, this.#now() - started);
+        this.#tel?.attemptEnd(record, typed, undefined);
+        throw error;
+      }
       if (permit) await breaker?.failure(permit, error, this.#tel?.onBreakerChange);
       const typed = asError(error);
       const { ttftMs, usage } = outcome;
@@ -510,6 +538,7 @@ export class Call {
     set("connectTimeoutMs", o.connectTimeoutMs ?? c.connectTimeoutMs);
     set("firstTokenTimeoutMs", o.firstTokenTimeoutMs ?? c.firstTokenTimeoutMs);
     set("idleTimeoutMs", o.idleTimeoutMs ?? c.idleTimeoutMs);
+    set("silentTargetMs", o.silentTargetMs ?? c.silentTargetMs);
     set("prefill", prefill);
     set("providerOptions", o.providerOptions?.[target.provider]);
     return request as unknown as ProviderRequestOptions;
@@ -585,6 +614,8 @@ export class Call {
       if (TimeoutError.isInstance(error)) error.attempts = this.attempts;
       return error;
     }
+    // A bug is rethrown as itself, untouched.
+    if (!RetryClientError.isInstance(error)) return error;
     // After "restart"/"continue" found no target to finish the answer, the original
     // interruption is what failed, never a later error (such as a refused prefill).
     const final = this.#interruption ?? error;

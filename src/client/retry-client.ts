@@ -1,8 +1,19 @@
 import { ConfigurationError, TimeoutError } from "../errors/errors.js";
 import { nonNegativeInteger, nonNegativeNumber, oneOf, optionalTimeout } from "../options.js";
-import { AnthropicProvider } from "../providers/anthropic/anthropic-provider.js";
-import { OpenAIProvider } from "../providers/openai/openai-provider.js";
+import {
+  ANTHROPIC_DEFAULT_BASE_URL,
+  AnthropicProvider,
+} from "../providers/anthropic/anthropic-provider.js";
+import { AzureOpenAIProvider } from "../providers/azure/azure-openai-provider.js";
+import { OPENAI_DEFAULT_BASE_URL, OpenAIProvider } from "../providers/openai/openai-provider.js";
 import { envPrefix, processEnv, readEnv } from "../providers/shared/env.js";
+import { checkMs } from "../providers/shared/provider-options.js";
+import {
+  checkApiKey,
+  checkBaseURL,
+  checkHeaders,
+  checkText,
+} from "../providers/shared/validate-settings.js";
 import { type ResolvedBackoff, resolveBackoff } from "../resilience/backoff.js";
 import {
   type BreakerSnapshot,
@@ -15,7 +26,7 @@ import { RetryBudget } from "../resilience/retry-budget.js";
 import { MemoryStateStore } from "../state/memory-state-store.js";
 import type { StateStore } from "../state/state-store.js";
 import type { ChatMessage, Provider, Warning } from "../types.js";
-import { Call, type CallEngine, targetKey } from "./call.js";
+import { Call, type CallEngine, endpointDigest, targetKey } from "./call.js";
 import { DEFAULT_MODELS, ModelCatalogue, providerOf } from "./catalogue.js";
 import { ChatStream } from "./chat-stream.js";
 import { type CallContext, Instruments } from "./instrumentation.js";
@@ -29,13 +40,16 @@ import type {
   RetryConfig,
   StreamEvent,
 } from "./types.js";
+import { type MessageInput, validateCallOptions, validateMessages } from "./validate-call.js";
 
 const BUILT_IN = ["openai", "anthropic"] as const;
 
 /** One row of {@link RetryClient.circuits}. */
 export interface CircuitStatus {
-  /** `provider:model`. */
+  /** `provider:model`, or `provider@<endpoint digest>:model` off the provider's default endpoint. */
   readonly key: string;
+  /** The base URL of the target's endpoint, when this client knows it. */
+  readonly baseURL: string | undefined;
   readonly state: CircuitState;
   /** Consecutive failures: counting toward the threshold (closed), or those that opened it. */
   readonly failures: number;
@@ -66,15 +80,25 @@ export class RetryClient {
   readonly #providers = new Map<string, Provider>();
   readonly #breakers = new Map<string, CircuitBreaker>();
   readonly #listeners = new Set<(event: StreamEvent) => void>();
+  /** Per provider name: the base URL its state keys name (undefined on the default endpoint). */
+  readonly #endpoints = new Map<string, string | undefined>();
   readonly #instruments: Instruments | undefined;
   readonly #unsubscribe: (() => void) | undefined;
   #defaultChain: readonly ModelSpec[] | undefined;
 
-  /** @throws RangeError naming any bad numeric option. */
+  /**
+   * @throws RangeError naming any bad numeric option; ConfigurationError naming a provider
+   *   setting that cannot work (a base URL that is not http(s), a header name with a space, a
+   *   key with a line break).
+   */
   constructor(config: ClientConfig = {}) {
     this.config = config;
     this.#env = config.env ?? processEnv();
     validateCommon(config);
+    checkMs("silentTargetMs", config.silentTargetMs);
+    for (const [name, settings] of Object.entries(config.providers ?? {})) {
+      if (settings !== undefined && !isProvider(settings)) validateSettings(name, settings);
+    }
     checkInstrumentation(config.instrumentation);
     resolveBreakerOptions(config.circuitBreaker);
     if (config.maxRetryAfterMs !== undefined) {
@@ -108,6 +132,7 @@ export class RetryClient {
       maxRetryAfterMs: config.maxRetryAfterMs ?? 60_000,
       instruments: this.#instruments,
       warn: (warning, emit, call) => this.#warn(warning, emit, call),
+      keyOf: (target) => targetKey(target, this.#endpointOf(target.provider)),
     };
     this.#unsubscribe = this.store.onWarning?.((warning) => {
       this.#warn(warning);
@@ -121,7 +146,7 @@ export class RetryClient {
    *   `FallbackExhaustedError` when every target failed, `TimeoutError` (kind "deadline"), or the
    *   caller's abort reason untouched. Every error but the abort carries `attempts`.
    */
-  complete(messages: readonly ChatMessage[], options: CallOptions = {}): Promise<ChatResponse> {
+  complete(messages: readonly MessageInput[], options: CallOptions = {}): Promise<ChatResponse> {
     return this.#run(messages, options, undefined, undefined);
   }
 
@@ -135,7 +160,7 @@ export class RetryClient {
    * Streams the answer. Failures before the first content delta are retried and fallen back
    * invisibly; after it, `midStreamFailure` decides (SPEC §4).
    */
-  stream(messages: readonly ChatMessage[], options: CallOptions = {}): ChatStream {
+  stream(messages: readonly MessageInput[], options: CallOptions = {}): ChatStream {
     return new ChatStream((emit, signal) => {
       this.#listeners.add(emit);
       return this.#run(messages, options, emit, signal).finally(() => this.#listeners.delete(emit));
@@ -194,10 +219,19 @@ export class RetryClient {
     return provider;
   }
 
+  /**
+   * The key under which a target's breaker, cooldown and budget are kept: `provider:model` on
+   * the provider's default endpoint, `provider@<digest of the base URL>:model` on any other.
+   */
+  stateKey(target: ModelSpec): string {
+    return this.#engine.keyOf(target);
+  }
+
   /** Whether a key is configured (option or environment) for the provider `name`. */
   hasKey(name: string): boolean {
     const settings = this.config.providers?.[name];
     if (settings && isProvider(settings)) return true;
+    if (settings?.apiKey === null) return true;
     return this.#apiKey(name, (settings ?? {}) as ProviderSettings) !== undefined;
   }
 
@@ -205,9 +239,11 @@ export class RetryClient {
   async circuits(): Promise<CircuitStatus[]> {
     const now = this.store.now();
     const rows = await this.store.entries<BreakerSnapshot>("breaker:");
+    const endpoints = this.#knownEndpoints();
     return rows
       .map(([storeKey, snapshot]) => ({
         key: storeKey.slice("breaker:".length),
+        baseURL: endpoints.get(storeKey.slice("breaker:".length).split(":")[0] ?? ""),
         state: visibleState(snapshot, now),
         failures: snapshot.failures ?? 0,
         nextProbeInMs: snapshot.state === "open" ? Math.max(0, snapshot.openUntil - now) : 0,
@@ -216,11 +252,26 @@ export class RetryClient {
       .sort((a, b) => a.key.localeCompare(b.key));
   }
 
-  /** Closes the breaker of `key` (`provider:model`) and clears its cooldown; all of them without a key. */
+  /**
+   * Closes the breaker of `key` and clears its cooldown; all of them without a key. A key
+   * without an endpoint (`provider:model`) also resets that model on every other endpoint of
+   * the provider (`provider@…:model`).
+   */
   async resetCircuits(key?: string): Promise<void> {
     const keys = key
       ? [key]
       : (await this.store.entries("breaker:")).map(([k]) => k.slice("breaker:".length));
+    if (key && !key.slice(0, key.indexOf(":")).includes("@")) {
+      const colon = key.indexOf(":");
+      const provider = key.slice(0, colon);
+      const model = key.slice(colon + 1);
+      for (const prefix of ["breaker:", "cooldown:"]) {
+        for (const [k] of await this.store.entries(`${prefix}${provider}@`)) {
+          const rest = k.slice(prefix.length);
+          if (rest.slice(rest.indexOf(":") + 1) === model) keys.push(rest);
+        }
+      }
+    }
     if (!key) {
       for (const [k] of await this.store.entries("cooldown:"))
         keys.push(k.slice("cooldown:".length));
@@ -233,21 +284,31 @@ export class RetryClient {
     );
   }
 
-  /** Releases the store's connections when this client created the store. */
+  /**
+   * Releases what this client created. The rule is: whoever creates a store closes it. A store
+   * the client made itself (the default memory store) is closed here; a store passed in as
+   * `stateStore` is left open — it may be shared with other clients — so close it yourself
+   * after the last client that uses it: `await client.close(); await store.close();`.
+   */
   async close(): Promise<void> {
     this.#unsubscribe?.();
     if (!this.config.stateStore) await this.store.close();
   }
 
   #run(
-    messages: readonly ChatMessage[],
+    input: readonly MessageInput[],
     options: CallOptions,
     emit: ((event: StreamEvent) => void) | undefined,
     streamSignal: AbortSignal | undefined,
   ): Promise<ChatResponse> {
     // Not an async function: one suspended frame less for every call in flight.
+    let messages: readonly ChatMessage[];
     try {
+      // Input no provider could accept fails here, before any network call.
+      validateCallOptions(options);
+      messages = validateMessages(input);
       validateCommon(options);
+      checkMs("silentTargetMs", options.silentTargetMs);
       if (options.retry) resolveRetry(options.retry);
       options.signal?.throwIfAborted();
     } catch (error) {
@@ -314,7 +375,10 @@ export class RetryClient {
       return this.config.defaultModel;
     }
     const type = settings && !isProvider(settings) ? typeOf(provider, settings) : provider;
-    const model = DEFAULT_MODELS[type];
+    const model =
+      type === "azure"
+        ? (settings as ProviderSettings | undefined)?.deployment
+        : DEFAULT_MODELS[type];
     if (model === undefined) {
       throw new ConfigurationError(
         `no default model for provider "${provider}": set providers.${provider}.defaultModel or pass model`,
@@ -344,20 +408,83 @@ export class RetryClient {
         baseURL: settings.baseURL,
         headers: settings.headers,
         fetch: this.config.fetch,
+        silentTargetMs: this.config.silentTargetMs,
       }),
     };
-    return typeOf(name, settings) === "anthropic"
-      ? new AnthropicProvider(common)
-      : new OpenAIProvider({
+    const openai = definedFields({
+      organization: settings.organization,
+      maxTokensField: settings.maxTokensField,
+    });
+    switch (typeOf(name, settings)) {
+      case "anthropic":
+        return new AnthropicProvider(common);
+      case "azure":
+        return new AzureOpenAIProvider({
           ...common,
-          ...definedFields({ organization: settings.organization }),
+          ...openai,
+          ...definedFields({
+            endpoint: settings.endpoint,
+            apiVersion: settings.apiVersion,
+            deployment: settings.deployment,
+          }),
         });
+      default:
+        return new OpenAIProvider({ ...common, ...openai });
+    }
   }
 
   #apiKey(name: string, settings: ProviderSettings): string | undefined {
-    return (
-      settings.apiKey || readEnv(`${envPrefix(name, typeOf(name, settings))}_API_KEY`, this.#env)
-    );
+    const type = typeOf(name, settings);
+    const prefix =
+      type === "azure" && name === "azure"
+        ? "AZURE_OPENAI"
+        : envPrefix(name, type === "azure" ? "openai" : type);
+    return settings.apiKey || readEnv(`${prefix}_API_KEY`, this.#env);
+  }
+
+  /**
+   * The base URL that names the endpoint in the state keys of provider `name`: undefined on
+   * the provider's default endpoint (keys stay `provider:model`).
+   */
+  #endpointOf(name: string): string | undefined {
+    if (this.#endpoints.has(name)) return this.#endpoints.get(name);
+    let endpoint: string | undefined;
+    try {
+      const provider = this.provider(name) as Provider & {
+        readonly baseURL?: unknown;
+        readonly isDefaultEndpoint?: unknown;
+      };
+      if (typeof provider.baseURL === "string" && provider.isDefaultEndpoint !== true) {
+        endpoint = provider.baseURL;
+      }
+    } catch {
+      // An unknown or misconfigured provider fails its attempt; its key needs no endpoint.
+      return undefined;
+    }
+    this.#endpoints.set(name, endpoint);
+    return endpoint;
+  }
+
+  /** Provider name or `provider@digest` → the base URL, for every provider this client knows. */
+  #knownEndpoints(): Map<string, string> {
+    const known = new Map<string, string>();
+    const names = new Set([...BUILT_IN, ...Object.keys(this.config.providers ?? {})]);
+    for (const name of names) {
+      const endpoint = this.#endpointOf(name);
+      if (endpoint !== undefined) known.set(`${name}@${endpointDigest(endpoint)}`, endpoint);
+      else {
+        const settings = this.config.providers?.[name];
+        const type = settings && !isProvider(settings) ? typeOf(name, settings) : name;
+        const base =
+          type === "anthropic"
+            ? ANTHROPIC_DEFAULT_BASE_URL
+            : type === "openai"
+              ? OPENAI_DEFAULT_BASE_URL
+              : (this.config.providers?.[name] as { baseURL?: unknown } | undefined)?.baseURL;
+        if (typeof base === "string") known.set(name, base);
+      }
+    }
+    return known;
   }
 
   #breaker(key: string): CircuitBreaker | undefined {
@@ -390,8 +517,49 @@ export class RetryClient {
   }
 }
 
-function typeOf(name: string, settings: ProviderSettings): "openai" | "anthropic" {
-  return settings.type ?? (name === "anthropic" ? "anthropic" : "openai");
+function typeOf(name: string, settings: ProviderSettings): "openai" | "anthropic" | "azure" {
+  return (
+    settings.type ?? (name === "anthropic" ? "anthropic" : name === "azure" ? "azure" : "openai")
+  );
+}
+
+/** Checks one provider's settings at construction, naming the option at fault. */
+function validateSettings(name: string, settings: ProviderSettings): void {
+  const at = (field: string) => `providers.${name}.${field}`;
+  if (typeof settings !== "object" || settings === null) {
+    throw new ConfigurationError(`invalid providers.${name}: expected an object of settings`, {
+      option: `providers.${name}`,
+    });
+  }
+  if (
+    settings.type !== undefined &&
+    settings.type !== "openai" &&
+    settings.type !== "anthropic" &&
+    settings.type !== "azure"
+  ) {
+    throw new ConfigurationError(
+      `invalid ${at("type")}: expected "openai", "anthropic" or "azure", got ${JSON.stringify(settings.type)}`,
+      { option: at("type") },
+    );
+  }
+  checkApiKey(at("apiKey"), settings.apiKey);
+  checkBaseURL(at("baseURL"), settings.baseURL);
+  checkBaseURL(at("endpoint"), settings.endpoint);
+  checkHeaders(at("headers"), settings.headers);
+  checkText(at("organization"), settings.organization);
+  checkText(at("apiVersion"), settings.apiVersion);
+  checkText(at("deployment"), settings.deployment);
+  checkText(at("defaultModel"), settings.defaultModel);
+  if (
+    settings.maxTokensField !== undefined &&
+    settings.maxTokensField !== "max_tokens" &&
+    settings.maxTokensField !== "max_completion_tokens"
+  ) {
+    throw new ConfigurationError(
+      `invalid ${at("maxTokensField")}: expected "max_tokens" or "max_completion_tokens"`,
+      { option: at("maxTokensField") },
+    );
+  }
 }
 
 function isProvider(value: ProviderSettings | Provider): value is Provider {

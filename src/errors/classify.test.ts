@@ -14,10 +14,12 @@ import {
   ProviderError,
   QuotaExceededError,
   RateLimitError,
+  RetryClientError,
   ServerError,
   StreamInterruptedError,
   TimeoutError,
 } from "./errors.js";
+import { InvalidRequestError } from "./invalid-request-error.js";
 
 const p = { provider: "openai", model: "gpt-4o" };
 
@@ -147,7 +149,35 @@ const TABLE: Array<[string, unknown, FailureKind, boolean, boolean, boolean, boo
     false,
   ],
   ["missing key", new ConfigurationError("no key"), "configuration", false, true, false, false],
-  ["foreign error", new Error("boom"), "unknown", true, true, true, false],
+  [
+    "invalid call input",
+    new InvalidRequestError("messages", "expected at least one message"),
+    "invalid-request",
+    false,
+    false,
+    false,
+    false,
+  ],
+  [
+    "connection closed after a long silence",
+    new ConnectionError("closed", { code: "ECONNRESET", silentForMs: 15_000 }),
+    "silent-target",
+    false,
+    true,
+    true,
+    false,
+  ],
+  ["an error that is not a provider's", new Error("boom"), "foreign", false, false, false, false],
+  ["a TypeError (a bug)", new TypeError("x is undefined"), "foreign", false, false, false, false],
+  [
+    "a package error of no known class",
+    new RetryClientError("custom provider failure"),
+    "unknown",
+    true,
+    true,
+    true,
+    false,
+  ],
 ];
 
 describe("classify: the failure table of SPEC §2", () => {

@@ -197,18 +197,25 @@ export class ConnectionError extends RetryClientError {
   readonly model: string | undefined;
   /** The system error code, e.g. `ECONNRESET`. */
   readonly code: string | undefined;
+  /**
+   * Set when the connection closed without a response byte after the target had stayed silent
+   * this long (at least `silentTargetMs`): a silent target, handled like a timeout with no answer.
+   */
+  readonly silentForMs: number | undefined;
   constructor(
     message: string,
     options: RetryClientErrorOptions & {
       readonly provider?: string | undefined;
       readonly model?: string | undefined;
       readonly code?: string | undefined;
+      readonly silentForMs?: number | undefined;
     } = {},
   ) {
     super(message, options);
     this.provider = options.provider;
     this.model = options.model;
     this.code = options.code;
+    this.silentForMs = options.silentForMs;
   }
 }
 

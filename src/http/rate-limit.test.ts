@@ -117,4 +117,23 @@ describe("retryAfterMsFrom", () => {
     ).toBeUndefined();
     expect(retryAfterMsFrom(undefined)).toBeUndefined();
   });
+  it("a token limit with fewer tokens left than the request needs ran out: wait its reset", () => {
+    const info = {
+      remainingRequests: 499,
+      resetRequestsMs: 120,
+      remainingTokens: 120,
+      resetTokensMs: 943,
+    };
+    expect(retryAfterMsFrom(info, { tokensNeeded: 1200 })).toBe(943);
+    // Requests are left: the tokens limit is what ran out, even without an estimate.
+    expect(retryAfterMsFrom(info)).toBe(943);
+    // Anthropic's input-token limit likewise.
+    expect(
+      retryAfterMsFrom({
+        remainingRequests: 49,
+        remainingInputTokens: 100,
+        resetInputTokensMs: 700,
+      }),
+    ).toBe(700);
+  });
 });

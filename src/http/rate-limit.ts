@@ -142,7 +142,12 @@ export interface RetryAfterOptions {
    * for a 429: for other statuses a reset time says nothing about when to retry.
    * @default true
    */
-  readonly useResets?: boolean;
+  readonly useResets?: boolean | undefined;
+  /**
+   * What the request needs from the token limit (estimated): a token limit with fewer tokens
+   * left than this ran out, even when its `remaining` is not 0.
+   */
+  readonly tokensNeeded?: number | undefined;
 }
 
 /**
@@ -150,9 +155,10 @@ export interface RetryAfterOptions {
  * Order:
  * 1. `retry-after-ms`, then `retry-after` (seconds or HTTP date) — as parsed into `retryAfterMs`;
  * 2. with `useResets` (a 429): the reset time of every limit that is exhausted (its `remaining`
- *    is 0) — the longest of them, since the request needs all of them free again. A reset whose
- *    limit is not known to be exhausted is ignored: it does not say the limit is the cause, and
- *    waiting for it could be far too long (or too short). Then the caller's backoff applies.
+ *    is 0, or for a token limit below `tokensNeeded`) — the longest of them, since the request
+ *    needs all of them free again;
+ * 3. with `useResets`, when no limit shows exhausted but requests remain: a token limit is what
+ *    ran out, so the longest token reset. Otherwise the caller's backoff applies.
  *
  * @example
  * retryAfterMsFrom({ remainingTokens: 0, resetTokensMs: 1500, remainingRequests: 10, resetRequestsMs: 20 })
@@ -166,15 +172,24 @@ export function retryAfterMsFrom(
   if (info.retryAfterMs !== undefined) return info.retryAfterMs;
   if (options.useResets === false) return undefined;
   let wait: number | undefined;
-  const consider = (remaining: number | undefined, resetMs: number | undefined) => {
-    if (remaining !== undefined && remaining <= 0 && resetMs !== undefined) {
+  const need = options.tokensNeeded ?? 1;
+  const consider = (remaining: number | undefined, resetMs: number | undefined, least = 1) => {
+    if (remaining !== undefined && remaining < least && resetMs !== undefined) {
       wait = wait === undefined ? resetMs : Math.max(wait, resetMs);
     }
   };
   consider(info.remainingRequests, info.resetRequestsMs);
-  consider(info.remainingTokens, info.resetTokensMs);
-  consider(info.remainingInputTokens, info.resetInputTokensMs);
+  consider(info.remainingTokens, info.resetTokensMs, need);
+  consider(info.remainingInputTokens, info.resetInputTokensMs, need);
   consider(info.remainingOutputTokens, info.resetOutputTokensMs);
+  if (wait !== undefined) return wait;
+  // Requests are left, so a token limit is what ran out (its `remaining` counts tokens the
+  // request would have needed more of than we can estimate): wait for the token limits.
+  if (info.remainingRequests !== undefined && info.remainingRequests > 0) {
+    for (const reset of [info.resetTokensMs, info.resetInputTokensMs, info.resetOutputTokensMs]) {
+      if (reset !== undefined) wait = Math.max(wait ?? 0, reset);
+    }
+  }
   return wait;
 }
 

@@ -15,21 +15,23 @@ export type JitterMode = "proportional" | "full" | "decorrelated";
 /** Backoff settings. Every field is optional. */
 export interface BackoffOptions {
   /** Delay before the first retry. @default 1000 */
-  readonly baseDelayMs?: number;
+  readonly baseDelayMs?: number | undefined;
   /** Longest delay. @default 60000 */
-  readonly maxDelayMs?: number;
+  readonly maxDelayMs?: number | undefined;
   /** Growth factor per attempt. @default 2 */
-  readonly exponentialBase?: number;
+  readonly exponentialBase?: number | undefined;
   /** Share of the delay that is randomised, 0..1 (used by the "proportional" mode). @default 0.5 */
-  readonly jitter?: number;
+  readonly jitter?: number | undefined;
   /** Jitter formula. @default "proportional" */
-  readonly jitterMode?: JitterMode;
+  readonly jitterMode?: JitterMode | undefined;
   /** Uniform randomness in [0, 1), injectable for tests. @default Math.random */
-  readonly random?: () => number;
+  readonly random?: (() => number) | undefined;
 }
 
 /** Backoff settings with every default applied. */
-export type ResolvedBackoff = Required<BackoffOptions>;
+export type ResolvedBackoff = {
+  readonly [K in keyof BackoffOptions]-?: Exclude<BackoffOptions[K], undefined>;
+};
 
 /** Backoff defaults (SPEC §1). */
 export const BACKOFF_DEFAULTS: ResolvedBackoff = {
@@ -83,10 +85,13 @@ export function computeBackoff(
 }
 
 /** Drops keys whose value is undefined, so spreading options never erases a default. */
-export function definedOnly<T extends object>(options: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const key of Object.keys(options) as Array<keyof T>) {
-    if (options[key] !== undefined) out[key] = options[key];
+export function definedOnly<T extends object>(
+  options: T,
+): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(options)) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined) out[key] = value;
   }
-  return out;
+  return out as { [K in keyof T]?: Exclude<T[K], undefined> };
 }

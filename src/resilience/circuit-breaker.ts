@@ -37,9 +37,9 @@ export interface FailureRateOptions {
   /** Share of failed calls that opens the breaker, 0..1. */
   readonly threshold: number;
   /** Fewest calls in the window before the rate counts. @default 10 */
-  readonly minimumCalls?: number;
+  readonly minimumCalls?: number | undefined;
   /** Window length. @default 60000 */
-  readonly windowMs?: number;
+  readonly windowMs?: number | undefined;
 }
 
 /** Hears a breaker's transition: its key, the state it left and the one it entered. */
@@ -48,25 +48,25 @@ export type StateChangeListener = (key: string, from: CircuitState, to: CircuitS
 /** Circuit breaker settings. Every field is optional. */
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open the breaker. @default 5 */
-  readonly failureThreshold?: number;
+  readonly failureThreshold?: number | undefined;
   /** Successful probes that close it again. @default 2 */
-  readonly successThreshold?: number;
+  readonly successThreshold?: number | undefined;
   /** Longest open period (the seed's `timeout`). @default 30000 */
-  readonly resetTimeoutMs?: number;
+  readonly resetTimeoutMs?: number | undefined;
   /** First open period; it doubles after each failed probe up to `resetTimeoutMs`. @default 2000 */
-  readonly minResetTimeoutMs?: number;
+  readonly minResetTimeoutMs?: number | undefined;
   /** Optional failure-rate rule, in addition to the consecutive-failure rule. */
-  readonly failureRate?: FailureRateOptions;
+  readonly failureRate?: FailureRateOptions | undefined;
   /** How long a probe may hold the half-open slot before it frees itself. @default 60000 */
-  readonly probeLeaseMs?: number;
+  readonly probeLeaseMs?: number | undefined;
   /** Whether an error counts as a failure. @default the failure table's "counts toward breaker" */
-  readonly isFailure?: (error: unknown) => boolean;
+  readonly isFailure?: ((error: unknown) => boolean) | undefined;
   /** Called on every transition this process makes. */
-  readonly onStateChange?: StateChangeListener;
+  readonly onStateChange?: StateChangeListener | undefined;
   /** Where the state lives; share one to share the breaker. @default a private MemoryStateStore */
-  readonly store?: StateStore;
+  readonly store?: StateStore | undefined;
   /** Start from a saved state (`toJSON()` of another breaker). */
-  readonly initialState?: BreakerSnapshot;
+  readonly initialState?: BreakerSnapshot | undefined;
 }
 
 /** Breaker settings with defaults applied (store-independent). */
@@ -164,7 +164,7 @@ export interface BreakerPermit {
   /** The state seen when the permit was given. */
   readonly snapshot: BreakerSnapshot;
   /** The probe slot's lease holder, for a probe. */
-  readonly holder?: string;
+  readonly holder?: string | undefined;
 }
 
 let holderSequence = 0;

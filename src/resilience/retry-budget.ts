@@ -6,15 +6,17 @@ import { definedOnly } from "./backoff.js";
 /** Retry budget settings (Finagle style). Every field is optional. */
 export interface RetryBudgetOptions {
   /** Retries allowed as a share of requests over the window. @default 0.2 */
-  readonly ratio?: number;
+  readonly ratio?: number | undefined;
   /** Retries allowed regardless of traffic, per second of window. @default 1 */
-  readonly minRetriesPerSecond?: number;
+  readonly minRetriesPerSecond?: number | undefined;
   /** The sliding window. @default 10000 */
-  readonly windowMs?: number;
+  readonly windowMs?: number | undefined;
 }
 
 /** Budget settings with defaults applied. */
-export type ResolvedRetryBudget = Required<RetryBudgetOptions>;
+export type ResolvedRetryBudget = {
+  readonly [K in keyof RetryBudgetOptions]-?: Exclude<RetryBudgetOptions[K], undefined>;
+};
 
 /** Validates budget settings once; throws `RangeError` naming the bad option. */
 export function resolveRetryBudget(options: RetryBudgetOptions = {}): ResolvedRetryBudget {

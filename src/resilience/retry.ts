@@ -13,22 +13,27 @@ import { sleep } from "./sleep.js";
 /** Options of {@link retry} and {@link withRetry}. Every field is optional. */
 export interface RetryOptions extends BackoffOptions {
   /** Retries after the first attempt. @default 5 */
-  readonly maxRetries?: number;
+  readonly maxRetries?: number | undefined;
   /** Longest server-requested wait (`retryAfterMs` on the error) we sleep; longer ones fail at once. @default 60000 */
-  readonly maxRetryAfterMs?: number;
+  readonly maxRetryAfterMs?: number | undefined;
   /** One bound for every attempt and wait together; nothing sleeps past it. @default none */
-  readonly deadlineMs?: number;
+  readonly deadlineMs?: number | undefined;
   /** Cancels the attempts and any pending wait; its reason is rethrown untouched. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /**
-   * Overrides the classification: true retries, false gives up, undefined keeps the default
-   * (retry anything except client errors such as 400/401/404 and a caller's abort).
+   * Overrides the classification: true retries, false gives up, undefined keeps the default.
+   * By default any error is retried except: this package's errors the failure table does not
+   * retry; an error whose `status` / `statusCode` / `response.status` is a client error (400,
+   * 401, 404…; 408, 409 and 429 are retried); `TypeError`, `RangeError`, `SyntaxError` and
+   * `ReferenceError` (programming errors — unless a network code such as `ECONNRESET` is in
+   * their cause chain, as with `fetch failed`); a caller's abort. A `retry-after-ms` /
+   * `retry-after` header on the error (`headers`, or `response.headers`) is the wait.
    */
   readonly shouldRetry?: (error: unknown, attempt: number) => boolean | undefined;
   /** Called before each wait: the number of the retry about to run (1-based), the error, the wait. */
-  readonly onRetry?: (attempt: number, error: unknown, delayMs: number) => void;
+  readonly onRetry?: ((attempt: number, error: unknown, delayMs: number) => void) | undefined;
   /** The clock, injectable for tests. @default Date.now */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
 }
 
 /** What the function given to {@link retry} receives. */
@@ -100,7 +105,11 @@ async function runRetry<T>(
         if (callerSignal?.aborted) throw callerSignal.reason;
         if (deadline?.signal.aborted) throw deadline.signal.reason;
         if (isAbortError(error, signal)) throw error;
-        const decision = classify(error, { signal, hasOtherTarget: false });
+        const decision = classify(error, {
+          signal,
+          hasOtherTarget: false,
+          foreignErrors: "by-shape",
+        });
         const wanted = options.shouldRetry?.(error, attempt) ?? decision.retry;
         if (!wanted || attempt >= maxRetries) throw error;
         const serverWait = decision.retryAfterMs;

@@ -149,7 +149,7 @@ export const anthropicWire: Wire = {
     };
   },
 
-  completion(plan, context) {
+  completion(plan, context, quirks = {}) {
     const content = plan.toolCall
       ? [
           {
@@ -166,13 +166,13 @@ export const anthropicWire: Wire = {
       role: "assistant",
       model: context.model,
       content,
-      stop_reason: stopReason(plan),
+      stop_reason: quirks.noFinishReason ? null : stopReason(plan),
       stop_sequence: null,
       usage: usage(plan, plan.outputTokens),
     });
   },
 
-  streamFrames(plan, context) {
+  streamFrames(plan, context, _includeUsage, quirks = {}) {
     const frames: Frame[] = [];
     const push = (event: string, data: unknown, content = false, terminator = false) =>
       frames.push({ text: sseEvent(event, JSON.stringify(data)), content, terminator });
@@ -217,7 +217,7 @@ export const anthropicWire: Wire = {
     push("content_block_stop", { type: "content_block_stop", index: 0 });
     push("message_delta", {
       type: "message_delta",
-      delta: { stop_reason: stopReason(plan), stop_sequence: null },
+      delta: { stop_reason: quirks.noFinishReason ? null : stopReason(plan), stop_sequence: null },
       usage: { output_tokens: plan.outputTokens },
     });
     push("message_stop", { type: "message_stop" }, false, true);
@@ -243,6 +243,19 @@ export const anthropicWire: Wire = {
           ORG_ID +
           ") of 50 requests per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits. You can see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later. You may also contact sales at https://www.anthropic.com/contact-sales to discuss your options for a rate limit increase.";
         if (error.style === "none") return json(429, "rate_limit_error", message);
+        if (error.style === "tokens") {
+          const headers = rateLimitHeaders(context.nowMs, 49, 1000);
+          headers["anthropic-ratelimit-input-tokens-remaining"] = "100";
+          headers["anthropic-ratelimit-input-tokens-reset"] = new Date(
+            context.nowMs + error.waitMs,
+          ).toISOString();
+          return json(
+            429,
+            "rate_limit_error",
+            `This request would exceed the rate limit for your organization (${ORG_ID}) of 2,000,000 input tokens per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits.`,
+            { ...headers, ...retryable },
+          );
+        }
         const headers = rateLimitHeaders(context.nowMs, 0, error.waitMs);
         if (error.style === "seconds")
           headers["retry-after"] = String(Math.ceil(error.waitMs / 1000));

@@ -40,11 +40,23 @@ const faultArbitrary: fc.Arbitrary<Fault> = fc.oneof(
     { kind: "context-length" },
     { kind: "content-filter" },
     { kind: "rejects-prefill" },
+    { kind: "no-finish-reason" },
+    { kind: "repeat-tool-ids" },
     { kind: "rate-limit", style: "none", waitMs: 0 },
   ),
   fc.record({
+    kind: fc.constant("silent-close" as const),
+    afterMs: fc.integer({ min: 0, max: 100_000 }),
+  }),
+  fc.record({
     kind: fc.constant("rate-limit" as const),
-    style: fc.constantFrom("seconds" as const, "date" as const, "ms" as const, "reset" as const),
+    style: fc.constantFrom(
+      "seconds" as const,
+      "date" as const,
+      "ms" as const,
+      "reset" as const,
+      "tokens" as const,
+    ),
     waitMs: fc.integer({ min: 0, max: 600_000 }),
   }),
   // "429" names the rate-limit fault (with Retry-After), so a plain status fault is never 429.

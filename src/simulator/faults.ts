@@ -12,7 +12,12 @@ export type RetryAfterStyle =
   /** Only the provider's reset headers (`x-ratelimit-reset-*`, `anthropic-ratelimit-*-reset`). */
   | "reset"
   /** No header at all. */
-  | "none";
+  | "none"
+  /**
+   * No `retry-after`: the rate-limit headers show the token limit ran out (requests remain,
+   * fewer tokens remain than the request needs) and reset in the wait.
+   */
+  | "tokens";
 
 /**
  * One misbehaviour, parsed. `kind: "ok"` is a healthy answer. Token counts (`afterTokens`)
@@ -28,6 +33,8 @@ export type Fault =
   | { readonly kind: "sse-error"; readonly afterTokens: number }
   | { readonly kind: "reset" }
   | { readonly kind: "hang" }
+  /** Accepts the request, stays silent for `afterMs`, then closes the connection without a byte. */
+  | { readonly kind: "silent-close"; readonly afterMs: number }
   | { readonly kind: "slow"; readonly delayMs: number }
   | { readonly kind: "cut"; readonly afterTokens: number }
   | { readonly kind: "stall"; readonly afterTokens: number }
@@ -36,7 +43,11 @@ export type Fault =
   | { readonly kind: "context-length" }
   /** A 400 for a request that ends with an assistant prefill (as Claude 4.6 models answer); healthy otherwise. */
   | { readonly kind: "rejects-prefill" }
-  | { readonly kind: "content-filter" };
+  | { readonly kind: "content-filter" }
+  /** A healthy answer with no finish reason (OpenAI `finish_reason: null` to the end, then `[DONE]`). */
+  | { readonly kind: "no-finish-reason" }
+  /** A healthy answer whose every tool-call fragment repeats the call's id and name. */
+  | { readonly kind: "repeat-tool-ids" };
 
 /** A fault plus when it applies (the window modifiers of the model-name grammar). */
 export interface FaultDirective {
@@ -59,9 +70,9 @@ const DEFAULT_AFTER_TOKENS = 2;
 
 const FAULT_NAMES =
   "ok, 429, 429-retry-after-<d>, 429-retry-after-date-<d>, 429-retry-after-ms-<d>, " +
-  "429-reset-<d>, 429-bare, quota, too-large, <4xx/5xx status>, overloaded, sse-error[-after-<n>], " +
-  "reset, hang, slow-<d>, cut-after-<n>, stall-after-<n>, malformed[-after-<n>], no-terminator, " +
-  "context-length, content-filter, rejects-prefill, down-<d>";
+  "429-reset-<d>, 429-tokens-<d>, 429-bare, quota, too-large, <4xx/5xx status>, overloaded, sse-error[-after-<n>], " +
+  "reset, hang, close-after-<d>, slow-<d>, cut-after-<n>, stall-after-<n>, malformed[-after-<n>], no-terminator, " +
+  "context-length, content-filter, rejects-prefill, no-finish-reason, repeat-tool-ids, down-<d>";
 
 function bad(text: string, why: string): ConfigurationError {
   return new ConfigurationError(
@@ -97,6 +108,11 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, (arg: string, whole: string) => 
     (a, w) => ({ kind: "rate-limit", style: "seconds", waitMs: duration(a, w) }),
   ],
   [/^429-reset-(.+)$/, (a, w) => ({ kind: "rate-limit", style: "reset", waitMs: duration(a, w) })],
+  [
+    /^429-tokens-(.+)$/,
+    (a, w) => ({ kind: "rate-limit", style: "tokens", waitMs: duration(a, w) }),
+  ],
+  [/^close-after-(.+)$/, (a, w) => ({ kind: "silent-close", afterMs: duration(a, w) })],
   [/^sse-error-after-(.+)$/, (a, w) => ({ kind: "sse-error", afterTokens: count(a, w) })],
   [/^slow-(.+)$/, (a, w) => ({ kind: "slow", delayMs: duration(a, w) })],
   [/^cut-after-(.+)$/, (a, w) => ({ kind: "cut", afterTokens: count(a, w) })],
@@ -142,6 +158,10 @@ export function parseFault(text: string): Fault {
       return { kind: "content-filter" };
     case "rejects-prefill":
       return { kind: "rejects-prefill" };
+    case "no-finish-reason":
+      return { kind: "no-finish-reason" };
+    case "repeat-tool-ids":
+      return { kind: "repeat-tool-ids" };
   }
   for (const [pattern, build] of PATTERNS) {
     const match = pattern.exec(t);
@@ -168,6 +188,8 @@ export function faultName(fault: Fault): string {
     case "context-length":
     case "content-filter":
     case "rejects-prefill":
+    case "no-finish-reason":
+    case "repeat-tool-ids":
       return fault.kind;
     case "rate-limit": {
       const d = formatDuration(fault.waitMs);
@@ -175,6 +197,7 @@ export function faultName(fault: Fault): string {
       if (fault.style === "seconds") return `429-retry-after-${d}`;
       if (fault.style === "date") return `429-retry-after-date-${d}`;
       if (fault.style === "ms") return `429-retry-after-ms-${d}`;
+      if (fault.style === "tokens") return `429-tokens-${d}`;
       return `429-reset-${d}`;
     }
     case "status":
@@ -183,6 +206,8 @@ export function faultName(fault: Fault): string {
       return fault.afterTokens === 0 ? "sse-error" : `sse-error-after-${fault.afterTokens}`;
     case "slow":
       return `slow-${formatDuration(fault.delayMs)}`;
+    case "silent-close":
+      return `close-after-${formatDuration(fault.afterMs)}`;
     case "cut":
       return `cut-after-${fault.afterTokens}`;
     case "stall":

@@ -138,7 +138,7 @@ export const openaiWire: Wire = {
     };
   },
 
-  completion(plan, context) {
+  completion(plan, context, quirks = {}) {
     const message = plan.toolCall
       ? {
           role: "assistant",
@@ -160,7 +160,14 @@ export const openaiWire: Wire = {
         object: "chat.completion",
         created: Math.floor(context.nowMs / 1000),
         model: context.model,
-        choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason(plan) }],
+        choices: [
+          {
+            index: 0,
+            message,
+            logprobs: null,
+            finish_reason: quirks.noFinishReason ? null : finishReason(plan),
+          },
+        ],
         usage: usage(plan),
         service_tier: "default",
         system_fingerprint: FINGERPRINT,
@@ -170,7 +177,7 @@ export const openaiWire: Wire = {
     );
   },
 
-  streamFrames(plan, context, includeUsage) {
+  streamFrames(plan, context, includeUsage, quirks = {}) {
     const head = {
       id: completionId(context),
       object: "chat.completion.chunk",
@@ -213,11 +220,23 @@ export const openaiWire: Wire = {
     });
     for (const piece of plan.deltas) {
       const delta = call
-        ? { tool_calls: [{ index: 0, function: { arguments: piece } }] }
+        ? {
+            tool_calls: [
+              quirks.repeatToolIds
+                ? {
+                    index: 0,
+                    id: call.id,
+                    type: "function",
+                    function: { name: call.name, arguments: piece },
+                  }
+                : { index: 0, function: { arguments: piece } },
+            ],
+          }
         : { content: piece };
       frames.push({ text: chunk(delta, null), content: true, terminator: false });
     }
-    frames.push({ text: chunk({}, finishReason(plan)), content: false, terminator: false });
+    if (!quirks.noFinishReason)
+      frames.push({ text: chunk({}, finishReason(plan)), content: false, terminator: false });
     if (includeUsage)
       frames.push({
         text: sseData(JSON.stringify({ ...head, choices: [], usage: usage(plan) })),
@@ -248,6 +267,21 @@ export const openaiWire: Wire = {
               "rate_limit_exceeded",
             ),
           );
+        if (error.style === "tokens") {
+          const headers = rateLimitHeaders(499, 120);
+          headers["x-ratelimit-remaining-tokens"] = "120";
+          headers["x-ratelimit-reset-tokens"] = formatGoDuration(wait);
+          return json(
+            429,
+            errorBody(
+              `Rate limit reached for ${model} in organization ${ORG} on tokens per min (TPM): Limit 30000, Used 29880, Requested 1200. Please try again in ${formatGoDuration(wait)}. Visit https://platform.openai.com/account/rate-limits to learn more.`,
+              "tokens",
+              null,
+              "rate_limit_exceeded",
+            ),
+            headers,
+          );
+        }
         const headers = rateLimitHeaders(0, wait);
         if (error.style === "seconds") headers["retry-after"] = String(Math.ceil(wait / 1000));
         if (error.style === "date") headers["retry-after"] = httpDateCeil(context.nowMs + wait);

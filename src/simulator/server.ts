@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from "node:net";
 import { ConfigurationError } from "../errors/index.js";
 import { type AnswerPlan, DEFAULT_TEXT, planAnswer } from "./answer.js";
 import { anthropicWire } from "./anthropic-wire.js";
+import { azureWire } from "./azure-wire.js";
 import { type Fault, parseModelName } from "./faults.js";
 import { openaiWire } from "./openai-wire.js";
 import {
@@ -19,21 +20,26 @@ import type { Frame, Wire, WireContext, WireError, WireName } from "./wire.js";
 /** Options of {@link startSimulator}. Every field is optional. */
 export interface SimulatorOptions {
   /** TCP port; 0 picks a free one. @default 0 */
-  readonly port?: number;
+  readonly port?: number | undefined;
   /** @default "127.0.0.1" */
-  readonly host?: string;
+  readonly host?: string | undefined;
   /** A scenario script, or the name of a built-in one (`healthy`, `flaky`, `outage`, `chaos`, `demo`). */
-  readonly scenario?: Scenario | string;
+  readonly scenario?: Scenario | string | undefined;
   /** Seed of chaos and `rate` draws; overrides the scenario's. @default the scenario's seed, else 1 */
-  readonly seed?: number;
+  readonly seed?: number | undefined;
   /** Answer text; overrides the scenario's. @default a short fixed sentence */
-  readonly text?: string;
+  readonly text?: string | undefined;
   /** Pause between streamed content deltas, in ms. @default 0 */
-  readonly tokenDelayMs?: number;
+  readonly tokenDelayMs?: number | undefined;
   /** The clock (epoch ms) used for scenario timelines, `created` fields and reset headers. @default Date.now */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
   /** Oldest log entries are dropped past this many. @default 10000 */
-  readonly maxLogEntries?: number;
+  readonly maxLogEntries?: number | undefined;
+  /**
+   * Accept requests without any key, as Ollama, vLLM or LM Studio do (a key that is sent is
+   * still checked). @default false
+   */
+  readonly keyless?: boolean | undefined;
 }
 
 /** How a request ended, as the simulator saw it. */
@@ -88,6 +94,10 @@ export interface SimulatorRequest {
   readonly durationMs: number | undefined;
   /** The parsed JSON request body (undefined for GETs or a body that is not JSON). */
   readonly body: unknown;
+  /** The query string sent (without `?`), if any. */
+  readonly query: string | undefined;
+  /** Which header carried a key (`authorization`, `x-api-key`, `api-key`); undefined for none. Never the key. */
+  readonly auth: "authorization" | "x-api-key" | "api-key" | undefined;
 }
 
 /** A running simulator. */
@@ -115,6 +125,7 @@ type MutableEntry = { -readonly [K in keyof SimulatorRequest]: SimulatorRequest[
 
 const DEFAULT_MODEL: Readonly<Record<WireName, string>> = {
   openai: "gpt-4o-mini",
+  azure: "gpt-4o-mini",
   anthropic: "claude-sonnet-4-20250514",
 };
 
@@ -386,6 +397,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       compiled,
     );
     const fault = choice.fault;
+    const quirks = {
+      noFinishReason: fault.kind === "no-finish-reason",
+      repeatToolIds: fault.kind === "repeat-tool-ids",
+    };
     if (fault.kind !== "ok") {
       entry.fault = choice.name;
       entry.faultSource = choice.source;
@@ -402,6 +417,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       case "hang":
         entry.outcome = "no-response";
         return;
+      case "silent-close":
+        await sleep(fault.afterMs);
+        if (!res.destroyed && !closed) req.socket.destroy();
+        return finish(entry, "reset");
       case "rate-limit":
       case "quota":
       case "too-large":
@@ -421,14 +440,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         entry,
         wire,
         context,
-        wire.streamFrames(plan, context, chat.includeUsage),
+        wire.streamFrames(plan, context, chat.includeUsage, quirks),
         fault,
       );
     if (fault.kind === "slow") {
       await sleep(fault.delayMs);
       if (res.destroyed || closed) return;
     }
-    const text = wire.completion(plan, context);
+    const text = wire.completion(plan, context, quirks);
     if (fault.kind === "cut" || fault.kind === "stall") {
       const bytes = Buffer.from(text);
       res.writeHead(200, {
@@ -493,17 +512,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (path.startsWith("/__simulator/")) return control(req, res, path, raw);
 
     const headers = req.headers;
+    const query = q < 0 ? undefined : rawUrl.slice(q + 1);
+    const azurePath = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/.exec(path);
+    const isAzure = azurePath !== null || path === "/openai/models";
     const looksAnthropic =
       headers["x-api-key"] !== undefined || headers["anthropic-version"] !== undefined;
     const isChatOpenAI = path === "/v1/chat/completions" || path === "/chat/completions";
     const isChatAnthropic = path === "/v1/messages";
-    const wire = isChatAnthropic
-      ? anthropicWire
-      : isChatOpenAI
-        ? openaiWire
-        : looksAnthropic
-          ? anthropicWire
-          : openaiWire;
+    const wire = isAzure
+      ? azureWire
+      : isChatAnthropic
+        ? anthropicWire
+        : isChatOpenAI
+          ? openaiWire
+          : looksAnthropic
+            ? anthropicWire
+            : openaiWire;
     let body: unknown;
     let bodyError = false;
     if (raw !== "") {
@@ -513,6 +537,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         bodyError = true;
       }
     }
+    // Azure names the model by its deployment, in the path.
+    if (azurePath && typeof body === "object" && body !== null && !Array.isArray(body)) {
+      body = { ...body, model: decodeURIComponent(azurePath[1]!) };
+    }
+    const auth =
+      headers.authorization !== undefined
+        ? "authorization"
+        : headers["x-api-key"] !== undefined
+          ? "x-api-key"
+          : headers["api-key"] !== undefined
+            ? "api-key"
+            : undefined;
     const entry = record({
       time: now(),
       method: req.method ?? "GET",
@@ -528,6 +564,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       deltasSent: 0,
       durationMs: undefined,
       body,
+      query,
+      auth,
     });
     res.on("close", () => {
       if (entry.outcome === "pending" && !res.writableFinished) finish(entry, "client-closed");
@@ -539,12 +577,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       serial: serial + 1,
     };
 
-    // Authentication: any non-empty key works; one starting with "invalid" is refused.
+    // Authentication: any non-empty key works; one starting with "invalid" is refused. A
+    // keyless simulator (Ollama-like) also accepts none.
     const bearer = /^Bearer\s+(.*)$/i.exec(headers.authorization ?? "")?.[1]?.trim();
     const key =
-      wire.name === "anthropic" ? ((headers["x-api-key"] as string | undefined) ?? bearer) : bearer;
-    if (!key) return sendReply(res, entry, wire.error({ kind: "missing-key" }, context));
-    if (key.startsWith("invalid"))
+      wire.name === "azure"
+        ? (headers["api-key"] as string | undefined)
+        : wire.name === "anthropic"
+          ? ((headers["x-api-key"] as string | undefined) ?? bearer)
+          : bearer;
+    if (!key && !options.keyless)
+      return sendReply(res, entry, wire.error({ kind: "missing-key" }, context));
+    if (key?.startsWith("invalid"))
       return sendReply(res, entry, wire.error({ kind: "invalid-key", key }, context));
     if (wire.name === "anthropic" && headers["anthropic-version"] === undefined)
       return sendReply(
@@ -555,6 +599,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           context,
         ),
       );
+    if (isAzure && !/(?:^|&)api-version=[^&]+/.test(query ?? ""))
+      return sendReply(
+        res,
+        entry,
+        wire.error({ kind: "unknown-route", method: req.method ?? "GET", path }, context),
+      );
+    if (isAzure && req.method === "GET") {
+      return sendReply(res, entry, {
+        status: 200,
+        headers: wire.successHeaders(context, false),
+        body: wire.listModels(context, []),
+      });
+    }
 
     if (req.method === "GET" && (path === "/v1/models" || path === "/models")) {
       const extra = compiled ? [...compiled.models.keys()].filter((m) => m !== "*") : [];
@@ -572,7 +629,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         body: wire.retrieveModel(decodeURIComponent(modelPath[1]!), context),
       });
     }
-    if (req.method === "POST" && (isChatOpenAI || isChatAnthropic)) {
+    if (req.method === "POST" && (isChatOpenAI || isChatAnthropic || azurePath)) {
       if (bodyError) {
         const rejected = wire.parseChat(null);
         const message = "error" in rejected ? rejected.error : "invalid JSON";

@@ -2,7 +2,7 @@ import type { AnswerInputs, AnswerPlan } from "./answer.js";
 import type { Fault } from "./faults.js";
 
 /** The two wire formats the simulator speaks. */
-export type WireName = "openai" | "anthropic";
+export type WireName = "openai" | "anthropic" | "azure";
 
 /** Facts one reply is built from. */
 export interface WireContext {
@@ -34,7 +34,20 @@ export interface Reply {
 export type WireError =
   | Exclude<
       Fault,
-      { kind: "ok" | "reset" | "hang" | "slow" | "cut" | "stall" | "malformed" | "no-terminator" }
+      {
+        kind:
+          | "ok"
+          | "reset"
+          | "hang"
+          | "silent-close"
+          | "slow"
+          | "cut"
+          | "stall"
+          | "malformed"
+          | "no-terminator"
+          | "no-finish-reason"
+          | "repeat-tool-ids";
+      }
     >
   | { readonly kind: "missing-key" }
   | { readonly kind: "invalid-key"; readonly key: string }
@@ -50,6 +63,14 @@ export interface ChatRequest {
   readonly answer: Omit<AnswerInputs, "text" | "toolCallId">;
 }
 
+/** Quirks of OpenAI-compatible servers an answer can have. */
+export interface AnswerQuirks {
+  /** Never send a finish reason (the stream still ends with its end marker). */
+  readonly noFinishReason?: boolean;
+  /** Repeat the tool call's id and name in every fragment. */
+  readonly repeatToolIds?: boolean;
+}
+
 /** One provider's wire format. */
 export interface Wire {
   readonly name: WireName;
@@ -61,8 +82,13 @@ export interface Wire {
   requestId(serial: number): string;
   /** Headers of a successful reply (rate-limit headroom included). */
   successHeaders(context: WireContext, stream: boolean): Record<string, string>;
-  completion(plan: AnswerPlan, context: WireContext): string;
-  streamFrames(plan: AnswerPlan, context: WireContext, includeUsage: boolean): Frame[];
+  completion(plan: AnswerPlan, context: WireContext, quirks?: AnswerQuirks): string;
+  streamFrames(
+    plan: AnswerPlan,
+    context: WireContext,
+    includeUsage: boolean,
+    quirks?: AnswerQuirks,
+  ): Frame[];
   error(error: WireError, context: WireContext): Reply;
   /** An in-band stream error event (Anthropic `overloaded_error`, OpenAI `server_error`). */
   inBandError(context: WireContext): string;

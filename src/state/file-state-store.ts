@@ -10,24 +10,24 @@ import { WarningListeners } from "./warning-listeners.js";
 /** Options for {@link FileStateStore}. */
 export interface FileStateStoreOptions {
   /** The state file. Its directory is created (mode 0700) when missing. @default defaultStatePath() */
-  readonly path?: string;
+  readonly path?: string | undefined;
   /** The clock used for TTLs and windows, injectable for tests. @default Date.now */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
   /**
    * How long a mutating operation waits for the lock before going ahead without it (the write
    * stays atomic, so the file is never torn; a concurrent update may be lost) and warning.
    * Longer than `staleLockMs`, so that a waiter always gets to break a stale lock first.
    * @default 10000
    */
-  readonly lockTimeoutMs?: number;
+  readonly lockTimeoutMs?: number | undefined;
   /**
    * A lock older than this is considered abandoned and broken. A lock whose holder is a dead
    * process on this host is broken at once. Holders keep the lock for a few milliseconds.
    * @default 5000
    */
-  readonly staleLockMs?: number;
+  readonly staleLockMs?: number | undefined;
   /** Called with every warning (corrupted or unwritable file, broken lock). */
-  readonly onWarning?: (warning: Warning) => void;
+  readonly onWarning?: ((warning: Warning) => void) | undefined;
 }
 
 /**

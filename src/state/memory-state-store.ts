@@ -14,7 +14,7 @@ interface Window {
 /** Options for {@link MemoryStateStore}. */
 export interface MemoryStateStoreOptions {
   /** The clock, injectable for tests. @default Date.now */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
 }
 
 /**

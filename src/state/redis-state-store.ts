@@ -12,23 +12,23 @@ export interface RedisStateStoreOptions {
    * database with `/2`. Ignored when `client` is given.
    * @default process.env.REDIS_URL, else "redis://127.0.0.1:6379"
    */
-  readonly url?: string;
+  readonly url?: string | undefined;
   /**
    * Your own ioredis client (Sentinel, custom TLS, …). The store does not close it. For the
    * bounds below to hold without paying the timeout on every call during an outage, configure it
    * like the store's own: `enableOfflineQueue: false`, `maxRetriesPerRequest: 1`,
    * `autoResendUnfulfilledCommands: false`, `enableAutoPipelining: true`.
    */
-  readonly client?: Redis;
+  readonly client?: Redis | undefined;
   /** Prefix of every key the store writes. @default "retry-client:" */
-  readonly keyPrefix?: string;
+  readonly keyPrefix?: string | undefined;
   /**
    * The longest any operation waits for Redis before answering from local state. `update`
    * (read, then compare-and-set, retried under contention) gets this whole bound too; `entries`
    * (a SCAN, for the CLI) gets ten times it.
    * @default 100
    */
-  readonly commandTimeoutMs?: number;
+  readonly commandTimeoutMs?: number | undefined;
   /**
    * After a Redis command failed or timed out while the connection looked up, how long
    * operations go straight to local state before trying Redis again (so that a Redis that hangs
@@ -36,15 +36,15 @@ export interface RedisStateStoreOptions {
    * wait: they go local until the connection is back.
    * @default 1000
    */
-  readonly retryIntervalMs?: number;
+  readonly retryIntervalMs?: number | undefined;
   /** Called with every warning ("Redis unreachable, using local state", "Redis is back"). */
-  readonly onWarning?: (warning: Warning) => void;
+  readonly onWarning?: ((warning: Warning) => void) | undefined;
   /**
    * The clock. The store uses the local clock, not Redis `TIME`: hosts of a fleet are assumed
    * NTP-synchronised (a skew of a few hundred milliseconds only shifts when a breaker probes).
    * @default Date.now
    */
-  readonly now?: () => number;
+  readonly now?: (() => number) | undefined;
 }
 
 /**

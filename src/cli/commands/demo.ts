@@ -145,7 +145,7 @@ export async function demoCommand(out: Output, flags: GlobalFlags): Promise<void
   try {
     for (const [index, scene] of SCENES.entries()) {
       if (scene.afterOpenPeriod) {
-        const row = (await client.circuits()).find((r) => r.key === keyOf(PRIMARY));
+        const row = (await client.circuits()).find((r) => r.key === client.stateKey(PRIMARY));
         if (row?.state === "open" && row.nextProbeInMs > 0) {
           say(
             c.dim(

@@ -45,7 +45,10 @@ export async function healthCommand(ctx: CommandContext, all: boolean): Promise<
       }
       const breakerOf = async () => {
         const rows = await client.circuits();
-        return rows.find((r) => r.key === `${provider}:${model}`)?.state ?? "closed";
+        return (
+          rows.find((r) => model !== undefined && r.key === client.stateKey({ provider, model }))
+            ?.state ?? "closed"
+        );
       };
       if (!client.hasKey(provider)) {
         const settingsOf = settings.config.providers?.[provider] as ProviderSettings | undefined;

@@ -10,7 +10,7 @@ import type {
 } from "../../types.js";
 import { requestJson, runSseBatches } from "../shared/http-call.js";
 import { type ErrorContext, HttpProvider, responseMeta } from "../shared/http-provider.js";
-import type { ProviderOptions } from "../shared/provider-options.js";
+import { joinURL, type ProviderOptions } from "../shared/provider-options.js";
 import { AnthropicStreamDecoder } from "./anthropic-stream-decoder.js";
 import type { AnthropicModelList } from "./anthropic-wire.js";
 import { buildAnthropicRequest } from "./build-anthropic-request.js";
@@ -50,11 +50,13 @@ export class AnthropicProvider extends HttpProvider implements Provider {
   /** @throws RangeError for an invalid timeout or token option. */
   constructor(options: AnthropicProviderOptions = {}) {
     super(options, "anthropic", ANTHROPIC_DEFAULT_BASE_URL);
-    this.#messagesURL = `${this.baseURL}/v1/messages`;
+    this.#messagesURL = joinURL(this.baseURL, "/v1/messages");
   }
 
-  protected authHeaders(apiKey: string): Record<string, string> {
-    return { "x-api-key": apiKey, "anthropic-version": ANTHROPIC_VERSION };
+  protected authHeaders(apiKey: string | null): Record<string, string> {
+    return apiKey === null
+      ? { "anthropic-version": ANTHROPIC_VERSION }
+      : { "x-api-key": apiKey, "anthropic-version": ANTHROPIC_VERSION };
   }
 
   protected errorFromResponse(
@@ -137,7 +139,7 @@ export class AnthropicProvider extends HttpProvider implements Provider {
       const query =
         after === undefined ? "?limit=1000" : `?limit=1000&after_id=${encodeURIComponent(after)}`;
       const result = await requestJson(
-        this.call("", undefined, options, `${this.baseURL}/v1/models${query}`),
+        this.call("", undefined, options, joinURL(this.baseURL, "/v1/models", query.slice(1))),
       );
       const list = (result.body ?? {}) as AnthropicModelList;
       for (const entry of Array.isArray(list.data) ? list.data : []) {

@@ -1,3 +1,4 @@
+import { InvalidRequestError } from "../../errors/invalid-request-error.js";
 import type { ChatMessage, ContentPart } from "../../types.js";
 import type {
   AnthropicContentBlock,
@@ -57,6 +58,12 @@ function blocksOf(message: Exclude<ChatMessage, { role: "system" }>): AnthropicC
     }
     case "tool":
       return [{ type: "tool_result", tool_use_id: message.toolCallId, content: message.content }];
+    default:
+      // Never drop a message silently (the client validates and translates before this).
+      throw new InvalidRequestError(
+        "messages",
+        `unknown role ${JSON.stringify((message as { role?: unknown }).role)}`,
+      );
   }
 }
 

@@ -1,3 +1,4 @@
+import { InvalidRequestError } from "../../errors/invalid-request-error.js";
 import type { ChatMessage, ContentPart } from "../../types.js";
 import type { OpenAIContentPart, OpenAIMessage } from "./openai-wire.js";
 
@@ -18,7 +19,7 @@ function convertPart(part: ContentPart): OpenAIContentPart {
  */
 export function convertOpenAIMessages(messages: readonly ChatMessage[]): OpenAIMessage[] {
   const out: OpenAIMessage[] = [];
-  for (const message of messages) {
+  for (const [index, message] of messages.entries()) {
     switch (message.role) {
       case "system":
         out.push({ role: "system", content: message.content });
@@ -52,6 +53,12 @@ export function convertOpenAIMessages(messages: readonly ChatMessage[]): OpenAIM
       case "tool":
         out.push({ role: "tool", tool_call_id: message.toolCallId, content: message.content });
         break;
+      default:
+        // Never drop a message silently (the client validates and translates before this).
+        throw new InvalidRequestError(
+          `messages[${index}].role`,
+          `expected "system", "user", "assistant" or "tool", got ${JSON.stringify((message as { role?: unknown }).role)}`,
+        );
     }
   }
   return out;

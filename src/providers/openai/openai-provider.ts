@@ -11,7 +11,8 @@ import type {
 import { readEnv } from "../shared/env.js";
 import { requestJson, runSseBatches } from "../shared/http-call.js";
 import { type ErrorContext, HttpProvider, responseMeta } from "../shared/http-provider.js";
-import type { ProviderOptions } from "../shared/provider-options.js";
+import { joinURL, type ProviderOptions } from "../shared/provider-options.js";
+import { checkText } from "../shared/validate-settings.js";
 import { buildOpenAIRequest, type MaxTokensField } from "./build-openai-request.js";
 import { openAIErrorFromResponse } from "./map-openai-error.js";
 import { OpenAIStreamDecoder } from "./openai-stream-decoder.js";
@@ -24,18 +25,32 @@ export const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
 /** Options of {@link OpenAIProvider}. */
 export interface OpenAIProviderOptions extends ProviderOptions {
   /** Sent as `OpenAI-Organization`. @default the `OPENAI_ORG_ID` environment variable */
-  readonly organization?: string;
+  readonly organization?: string | undefined;
   /**
-   * The body field for the output token limit. @default "max_completion_tokens" on
-   * api.openai.com (its reasoning and newest models reject `max_tokens`), "max_tokens" on any
-   * other base URL (what OpenAI-compatible servers widely accept)
+   * Forces the body field of the output token limit. @default by model family on any host:
+   * `max_completion_tokens` for the reasoning families (`o1`, `o3`, `o4`, `gpt-5`, which reject
+   * `max_tokens`) and for every model on api.openai.com; `max_tokens` for other models on other
+   * hosts (what OpenAI-compatible servers widely accept)
    */
-  readonly maxTokensField?: MaxTokensField;
+  readonly maxTokensField?: MaxTokensField | undefined;
+}
+
+/** Model ids of the reasoning families, which take `max_completion_tokens` only. */
+const REASONING_MODEL = /^(?:o[1-9](?:$|[-.])|gpt-5(?:$|[-.]))/;
+
+/**
+ * Whether `model` belongs to a reasoning family (`o1`, `o3`, `o4`, `gpt-5`…), whatever the
+ * host: a router prefix (`openai/o3-mini`) and case are ignored.
+ */
+export function isReasoningModel(model: string): boolean {
+  const id = model.slice(model.lastIndexOf("/") + 1).toLowerCase();
+  return REASONING_MODEL.test(id);
 }
 
 /**
  * The OpenAI Chat Completions provider; also any OpenAI-compatible endpoint (give `baseURL`
- * and a `name`). Translates and transports; it never retries.
+ * and a `name`; `apiKey: null` for one that needs no key). Translates and transports; it never
+ * retries. A base URL with a query string keeps it on every request.
  *
  * The key comes from `apiKey`, else `OPENAI_API_KEY`; a missing key throws
  * `ConfigurationError` when a request is made (constructing never throws for it; see
@@ -47,30 +62,54 @@ export interface OpenAIProviderOptions extends ProviderOptions {
  * const res = await openai.complete([{ role: "user", content: "Hi" }], { model: "gpt-4o-mini" });
  * @example
  * const groq = new OpenAIProvider({ name: "groq", baseURL: "https://api.groq.com/openai/v1", apiKey });
+ * @example
+ * const ollama = new OpenAIProvider({ name: "ollama", baseURL: "http://localhost:11434/v1", apiKey: null });
  */
 export class OpenAIProvider extends HttpProvider implements Provider {
   /** OpenAI has no assistant prefill. */
   readonly supportsPrefill = false;
   readonly #organization: string | undefined;
-  readonly #maxTokensField: MaxTokensField;
+  readonly #maxTokensField: MaxTokensField | undefined;
+  readonly #onOpenAI: boolean;
   readonly #completionsURL: string;
 
-  /** @throws RangeError for an invalid timeout or token option. */
-  constructor(options: OpenAIProviderOptions = {}) {
-    super(options, "openai", OPENAI_DEFAULT_BASE_URL);
+  /**
+   * @throws RangeError for an invalid timeout or token option; ConfigurationError for an
+   *   invalid base URL, header or key.
+   */
+  constructor(
+    options: OpenAIProviderOptions = {},
+    wire?: { readonly defaultBaseURL: string | undefined; readonly envPrefix: string },
+  ) {
+    super(options, "openai", wire ? wire.defaultBaseURL : OPENAI_DEFAULT_BASE_URL, wire?.envPrefix);
+    checkText("organization", options.organization);
     this.#organization =
       options.organization ??
       (this.name === "openai" ? readEnv("OPENAI_ORG_ID", options.env) : undefined);
-    this.#completionsURL = `${this.baseURL}/chat/completions`;
-    this.#maxTokensField =
-      options.maxTokensField ??
-      (/^https?:\/\/api\.openai\.com(\/|$)/.test(this.baseURL)
-        ? "max_completion_tokens"
-        : "max_tokens");
+    this.#completionsURL = joinURL(this.baseURL, "/chat/completions");
+    this.#maxTokensField = options.maxTokensField;
+    this.#onOpenAI = /^https?:\/\/api\.openai\.com(\/|$|\?)/.test(this.baseURL);
   }
 
-  protected authHeaders(apiKey: string): Record<string, string> {
-    const headers: Record<string, string> = { authorization: `Bearer ${apiKey}` };
+  /** The URL of a Chat Completions request for `model`. */
+  protected chatURL(_model: string): string {
+    return this.#completionsURL;
+  }
+
+  /** The URL of the model list. */
+  protected modelsURL(): string {
+    return joinURL(this.baseURL, "/models");
+  }
+
+  /** The body field of the output token limit for `model`. */
+  protected maxTokensFieldFor(model: string): MaxTokensField {
+    if (this.#maxTokensField !== undefined) return this.#maxTokensField;
+    return this.#onOpenAI || isReasoningModel(model) ? "max_completion_tokens" : "max_tokens";
+  }
+
+  protected authHeaders(apiKey: string | null): Record<string, string> {
+    const headers: Record<string, string> =
+      apiKey === null ? {} : { authorization: `Bearer ${apiKey}` };
     if (this.#organization !== undefined) headers["openai-organization"] = this.#organization;
     return headers;
   }
@@ -107,10 +146,10 @@ export class OpenAIProvider extends HttpProvider implements Provider {
     const body = buildOpenAIRequest(messages, options, {
       stream: false,
       defaultMaxTokens: this.options.maxTokens,
-      maxTokensField: this.#maxTokensField,
+      maxTokensField: this.maxTokensFieldFor(options.model),
     });
     const result = await requestJson(
-      this.call(options.model, JSON.stringify(body), options, this.#completionsURL),
+      this.call(options.model, JSON.stringify(body), options, this.chatURL(options.model)),
     );
     return parseOpenAIResponse(result.body, {
       provider: this.name,
@@ -137,9 +176,14 @@ export class OpenAIProvider extends HttpProvider implements Provider {
         const body = buildOpenAIRequest(messages, options, {
           stream: true,
           defaultMaxTokens: this.options.maxTokens,
-          maxTokensField: this.#maxTokensField,
+          maxTokensField: this.maxTokensFieldFor(options.model),
         });
-        return this.streamCall(options.model, JSON.stringify(body), options, this.#completionsURL);
+        return this.streamCall(
+          options.model,
+          JSON.stringify(body),
+          options,
+          this.chatURL(options.model),
+        );
       },
       (headers) =>
         new OpenAIStreamDecoder(
@@ -155,7 +199,7 @@ export class OpenAIProvider extends HttpProvider implements Provider {
 
   /** The models the key may use (`GET {baseURL}/models`). */
   async listModels(options: { readonly signal?: AbortSignal } = {}): Promise<ModelInfo[]> {
-    const result = await requestJson(this.call("", undefined, options, `${this.baseURL}/models`));
+    const result = await requestJson(this.call("", undefined, options, this.modelsURL()));
     const list = (result.body ?? {}) as OpenAIModelList;
     const models: ModelInfo[] = [];
     for (const entry of Array.isArray(list.data) ? list.data : []) {

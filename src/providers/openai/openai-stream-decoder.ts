@@ -15,7 +15,9 @@ interface ToolCallState {
 /**
  * Decodes a Chat Completions SSE stream: `data: {chunk}` lines until `data: [DONE]`. Text
  * deltas become `text-delta`; tool-call fragments become `tool-call-delta` and are assembled by
- * `index` into `tool-call` events when the finish reason arrives; the usage chunk (sent after
+ * `index` into `tool-call` events when the finish reason arrives (the id and name from the first
+ * fragment carrying them); `[DONE]` ends the stream as complete even when no finish reason came
+ * (finish reason "other"); the usage chunk (sent after
  * the finish reason with `include_usage`) becomes `usage`; a chunk that is not JSON is skipped
  * with a `warning`; a chunk carrying `error` throws its typed error.
  */
@@ -109,13 +111,15 @@ export class OpenAIStreamDecoder implements StreamDecoder {
         name?: string;
         argumentsDelta: string;
       } = { type: "tool-call-delta", index, argumentsDelta: delta.function?.arguments ?? "" };
-      if (typeof delta.id === "string" && delta.id !== "") {
+      // The id and the name come from the first fragment that carries them: some compatible
+      // servers repeat both in every fragment, which must not append to them.
+      if (typeof delta.id === "string" && delta.id !== "" && state.id === "") {
         state.id = delta.id;
         event.id = delta.id;
       }
       const name = delta.function?.name;
-      if (typeof name === "string" && name !== "") {
-        state.name += name;
+      if (typeof name === "string" && name !== "" && state.name === "") {
+        state.name = name;
         event.name = name;
       }
       state.arguments += event.argumentsDelta;

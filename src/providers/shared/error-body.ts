@@ -70,7 +70,9 @@ export interface ErrorContext {
   /** The API key, removed from any message the server echoes. */
   readonly secret?: string | undefined;
   /** The clock for reset and date headers. @default Date.now() */
-  readonly now?: number;
+  readonly now?: number | undefined;
+  /** An estimate of the tokens the request needs (input characters / 4 + its output limit). */
+  readonly tokensNeeded?: number | undefined;
 }
 
 /**
@@ -92,7 +94,10 @@ export function providerErrorOptions(
     code: body.code,
     requestId,
     rateLimit,
-    retryAfterMs: retryAfterMsFrom(rateLimit, { useResets: status === 429 }),
+    retryAfterMs: retryAfterMsFrom(rateLimit, {
+      useResets: status === 429,
+      tokensNeeded: context.tokensNeeded,
+    }),
     providerMessage:
       body.message === undefined ? undefined : redactSecrets(body.message, context.secret),
   };

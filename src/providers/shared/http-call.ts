@@ -1,6 +1,7 @@
 import {
   ConnectionError,
   type ProviderError,
+  RetryClientError,
   ServerError,
   StreamInterruptedError,
 } from "../../errors/errors.js";
@@ -20,6 +21,11 @@ export interface HttpCall {
   readonly timeoutMs?: number | undefined;
   /** From sending to the response headers. */
   readonly connectTimeoutMs?: number | undefined;
+  /**
+   * A connection closed without a response byte this long (or longer) after sending is a
+   * silent target, not a blip. @default 5000
+   */
+  readonly silentTargetMs?: number | undefined;
   /** Builds the typed error for a non-2xx response. */
   readonly toError: (status: number, bodyText: string, headers: TransportHeaders) => ProviderError;
 }
@@ -54,8 +60,11 @@ export async function requestJson(call: HttpCall): Promise<JsonResult> {
   const control = new RequestControl(call.signal, call.provider, call.model);
   control.arm("attempt", call.timeoutMs);
   control.arm("connect", call.connectTimeoutMs);
+  const sentAt = Date.now();
+  let answered = false;
   try {
     const response = await call.transport.request({ ...call.request, signal: control.signal });
+    answered = true;
     control.disarm("connect");
     const text = await response.text();
     if (response.status < 200 || response.status > 299) {
@@ -76,7 +85,8 @@ export async function requestJson(call: HttpCall): Promise<JsonResult> {
     }
     return { body, status: response.status, headers: response.headers };
   } catch (error) {
-    throw control.translate(error);
+    const failure = control.translate(error);
+    throw answered ? failure : silentTarget(failure, call, sentAt);
   } finally {
     control.dispose();
   }
@@ -144,9 +154,14 @@ export async function* runSseBatches(
   let decoder: StreamDecoder | undefined;
   let started = false;
   let cancel: (() => void) | undefined;
+  const sentAt = Date.now();
+  let answered = false;
+  /** An error a decoder threw that is not a package error: a bug, rethrown as itself. */
+  let decoderBug: unknown;
   try {
     try {
       const response = await call.transport.request({ ...call.request, signal: control.signal });
+      answered = true;
       cancel = () => response.cancel();
       control.disarm("connect");
       if (response.status < 200 || response.status > 299) {
@@ -163,6 +178,7 @@ export async function* runSseBatches(
           try {
             active.onEvent(event, out);
           } catch (error) {
+            if (!RetryClientError.isInstance(error)) decoderBug = error;
             inBandError = error;
           }
         },
@@ -190,14 +206,18 @@ export async function* runSseBatches(
         // long for a tail that may not come.
         if (active.finishReasonSeen || active.terminated) control.startGrace(tailGraceMs);
       }
-      if (!active.finishReasonSeen) throw truncated(call);
+      // The wire's end marker ends a stream as complete even without a finish reason.
+      if (!active.finishReasonSeen && !active.terminated) throw truncated(call);
     } catch (error) {
+      // A bug in a decoder is rethrown as itself, never dressed up as a network failure.
+      if (decoderBug !== undefined && error === decoderBug) throw error;
       // The tail grace period cut a stream that already had its finish reason: complete.
       if (!(control.endedByGrace && decoder?.finishReasonSeen && !control.callerAborted)) {
-        const failure =
+        const translated =
           control.endedByGrace && !control.callerAborted
             ? truncated(call)
             : control.translate(error);
+        const failure = answered ? translated : silentTarget(translated, call, sentAt);
         if (control.callerAborted || !started) throw failure;
         const cause = failure as Error;
         throw new StreamInterruptedError(cause.message ?? String(cause), {
@@ -218,6 +238,26 @@ export async function* runSseBatches(
     control.dispose();
     cancel?.();
   }
+}
+
+/**
+ * A connection that closed with no response byte after the target stayed silent at least
+ * `silentTargetMs` is a silent target: the same `ConnectionError`, with `silentForMs` set.
+ */
+function silentTarget(failure: unknown, call: HttpCall, sentAt: number): unknown {
+  if (!ConnectionError.isInstance(failure) || failure.silentForMs !== undefined) return failure;
+  const silentForMs = Date.now() - sentAt;
+  if (silentForMs < (call.silentTargetMs ?? 5000)) return failure;
+  return new ConnectionError(
+    `${failure.message} (after ${silentForMs} ms of silence: a silent target)`,
+    {
+      provider: failure.provider,
+      model: failure.model,
+      code: failure.code,
+      silentForMs,
+      cause: failure.cause,
+    },
+  );
 }
 
 function truncated(call: StreamCall): ConnectionError {

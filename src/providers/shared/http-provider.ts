@@ -15,10 +15,12 @@ import { flattenBatches, type HttpCall, type StreamCall } from "./http-call.js";
 import {
   checkMs,
   checkTokens,
+  DEFAULT_SILENT_TARGET_MS,
   DEFAULT_TIMEOUT_MS,
   type ProviderOptions,
   trimBaseURL,
 } from "./provider-options.js";
+import { checkApiKey, checkBaseURL, checkHeaders } from "./validate-settings.js";
 
 /** Facts every response carries, read from its headers. */
 export interface ResponseMeta {
@@ -49,38 +51,62 @@ export abstract class HttpProvider {
   /** The base URL requests go to. */
   readonly baseURL: string;
   protected readonly options: ProviderOptions;
-  readonly #apiKey: string | undefined;
+  readonly #apiKey: string | null | undefined;
   readonly #keyVariable: string;
+  readonly #defaultBaseURL: string | undefined;
   readonly #transport: Transport | undefined;
   #jsonHeaders: Readonly<Record<string, string>> | undefined;
   #getHeaders: Readonly<Record<string, string>> | undefined;
 
-  /** @throws RangeError for an invalid timeout or token option. */
+  /**
+   * @param prefix - The prefix of the environment variables. @default from the name and wire
+   * @throws RangeError for an invalid timeout or token option; ConfigurationError for an invalid
+   *   base URL, header or key (naming the option or the variable).
+   */
   protected constructor(
     options: ProviderOptions,
     wire: "openai" | "anthropic",
-    defaultBaseURL: string,
+    defaultBaseURL: string | undefined,
+    prefix?: string,
   ) {
     checkMs("timeoutMs", options.timeoutMs);
     checkMs("connectTimeoutMs", options.connectTimeoutMs);
     checkMs("firstTokenTimeoutMs", options.firstTokenTimeoutMs);
     checkMs("idleTimeoutMs", options.idleTimeoutMs);
+    checkMs("silentTargetMs", options.silentTargetMs);
     checkTokens("maxTokens", options.maxTokens);
+    checkApiKey("apiKey", options.apiKey);
+    checkBaseURL("baseURL", options.baseURL);
+    checkHeaders("headers", options.headers);
     this.name = options.name ?? wire;
-    const prefix = envPrefix(this.name, wire);
-    this.#keyVariable = `${prefix}_API_KEY`;
-    this.#apiKey = options.apiKey ?? readEnv(this.#keyVariable, options.env);
-    this.baseURL = trimBaseURL(
-      options.baseURL ?? readEnv(`${prefix}_BASE_URL`, options.env) ?? defaultBaseURL,
-    );
+    const envPrefixOf = prefix ?? envPrefix(this.name, wire);
+    this.#keyVariable = `${envPrefixOf}_API_KEY`;
+    if (options.apiKey === null) this.#apiKey = null;
+    else {
+      this.#apiKey = options.apiKey ?? readEnv(this.#keyVariable, options.env);
+      if (options.apiKey === undefined) checkApiKey(this.#keyVariable, this.#apiKey);
+    }
+    const fromEnv =
+      options.baseURL === undefined ? readEnv(`${envPrefixOf}_BASE_URL`, options.env) : undefined;
+    checkBaseURL(`${envPrefixOf}_BASE_URL`, fromEnv);
+    this.#defaultBaseURL = defaultBaseURL;
+    this.baseURL = trimBaseURL(options.baseURL ?? fromEnv ?? defaultBaseURL ?? "");
     this.options = options;
     this.#transport =
       options.transport ?? (options.fetch ? createFetchTransport(options.fetch) : undefined);
   }
 
+  /**
+   * True when requests go to the provider's public endpoint. State (breakers, cooldowns,
+   * budgets) learnt on any other endpoint is kept under a key that names it.
+   */
+  get isDefaultEndpoint(): boolean {
+    return this.#defaultBaseURL !== undefined && this.baseURL === trimBaseURL(this.#defaultBaseURL);
+  }
+
   /** Whether an API key is configured (from the option or the environment). */
   get hasKey(): boolean {
-    return this.#apiKey !== undefined && this.#apiKey !== "";
+    return this.#apiKey === null || (this.#apiKey !== undefined && this.#apiKey !== "");
   }
 
   /** One streaming call, its events in batches (one per network read). */
@@ -97,8 +123,11 @@ export abstract class HttpProvider {
     return flattenBatches(this.streamBatches(messages, options));
   }
 
-  /** The headers that carry the key (e.g. `authorization`, `x-api-key`) and the wire's own. */
-  protected abstract authHeaders(apiKey: string): Record<string, string>;
+  /**
+   * The headers that carry the key (e.g. `authorization`, `x-api-key`) and the wire's own;
+   * `apiKey` is null for an endpoint that needs no key (send no auth header then).
+   */
+  protected abstract authHeaders(apiKey: string | null): Record<string, string>;
 
   /** Maps a non-2xx response to its typed error. */
   protected abstract errorFromResponse(
@@ -110,7 +139,7 @@ export abstract class HttpProvider {
 
   /** The context decoders need to map in-band errors (and redact the key from them). */
   protected errorContext(model: string): ErrorContext {
-    return { provider: this.name, model, secret: this.#apiKey };
+    return { provider: this.name, model, secret: this.#apiKey ?? undefined };
   }
 
   /**
@@ -123,7 +152,16 @@ export abstract class HttpProvider {
     options: Partial<ProviderRequestOptions>,
     url: string,
   ): HttpCall {
-    const context = this.errorContext(model);
+    const base = this.errorContext(model);
+    // What the request needs from a token limit: its text / 4 plus its output limit.
+    const context =
+      body === undefined
+        ? base
+        : {
+            ...base,
+            tokensNeeded:
+              Math.ceil(body.length / 4) + (options.maxTokens ?? this.options.maxTokens ?? 0),
+          };
     return {
       transport: this.#transport ?? getDefaultTransport(),
       provider: this.name,
@@ -135,6 +173,8 @@ export abstract class HttpProvider {
       signal: options.signal,
       timeoutMs: options.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       connectTimeoutMs: options.connectTimeoutMs ?? this.options.connectTimeoutMs,
+      silentTargetMs:
+        options.silentTargetMs ?? this.options.silentTargetMs ?? DEFAULT_SILENT_TARGET_MS,
       toError: (status, text, headers) => this.errorFromResponse(status, text, headers, context),
     };
   }
@@ -158,7 +198,7 @@ export abstract class HttpProvider {
     const cached = json ? this.#jsonHeaders : this.#getHeaders;
     if (cached !== undefined) return cached;
     const key = this.#apiKey;
-    if (key === undefined || key === "") {
+    if (key !== null && (key === undefined || key === "")) {
       throw new ConfigurationError(
         `${this.name}: no API key: pass the apiKey option or set ${this.#keyVariable}`,
         { option: "apiKey" },

@@ -3,37 +3,50 @@ import type { Transport } from "../../http/transport.js";
 
 /** Options every provider accepts. Every field is optional. */
 export interface ProviderOptions {
-  /** The API key. @default the provider's environment variable */
-  readonly apiKey?: string;
+  /**
+   * The API key; `null` for an endpoint that needs none (Ollama, vLLM, llama.cpp, LM Studio):
+   * no auth header is sent and no variable is read. @default the provider's environment variable
+   */
+  readonly apiKey?: string | null | undefined;
   /** The API base URL. @default the provider's environment variable, else its public endpoint */
-  readonly baseURL?: string;
+  readonly baseURL?: string | undefined;
   /** One attempt: a non-streaming call until its body is read; a stream until its first content delta. @default 600000 */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /** From sending the request to the response headers. @default none */
-  readonly connectTimeoutMs?: number;
+  readonly connectTimeoutMs?: number | undefined;
   /** Streams: from sending the request to the first content delta. @default none */
-  readonly firstTokenTimeoutMs?: number;
+  readonly firstTokenTimeoutMs?: number | undefined;
   /** Streams: the longest gap between content deltas. @default none */
-  readonly idleTimeoutMs?: number;
+  readonly idleTimeoutMs?: number | undefined;
+  /**
+   * A connection that closes without a response byte after the target stayed silent this long
+   * is a silent target (`ConnectionError.silentForMs` is set): handled like a timeout with no
+   * answer, not retried while another target is available. A close sooner than this (a reset
+   * right after sending) is a blip, retried. @default 5000
+   */
+  readonly silentTargetMs?: number | undefined;
   /** Default output token limit when a request gives none. */
-  readonly maxTokens?: number;
+  readonly maxTokens?: number | undefined;
   /** Extra headers sent with every request. */
-  readonly headers?: Readonly<Record<string, string>>;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
   /** Send requests through this `fetch` (proxies, tests). */
-  readonly fetch?: FetchFunction;
+  readonly fetch?: FetchFunction | undefined;
   /** Send requests through this transport. Wins over `fetch`. @default the default transport */
-  readonly transport?: Transport;
+  readonly transport?: Transport | undefined;
   /**
    * The provider name in responses, errors and target keys (e.g. "groq" for a compatible
    * endpoint). It also names the environment variables read: `GROQ_API_KEY`, `GROQ_BASE_URL`.
    */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** Where the key and base-URL variables are read from. @default the process environment */
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 /** The default attempt timeout of a provider: 10 minutes, as the official SDKs. */
 export const DEFAULT_TIMEOUT_MS = 600_000;
+
+/** How long a target may stay silent before a connection it closes counts as a silent target. */
+export const DEFAULT_SILENT_TARGET_MS = 5000;
 
 /**
  * Checks a millisecond option: a positive number (or `Infinity` for "none").
@@ -61,9 +74,23 @@ export function checkTokens(name: string, value: number | undefined): number | u
   return value;
 }
 
-/** Strips trailing slashes so paths join cleanly. */
+/** Strips trailing slashes (before any query string) so paths join cleanly. */
 export function trimBaseURL(url: string): string {
-  let end = url.length;
-  while (end > 0 && url.charCodeAt(end - 1) === 47) end--;
-  return url.slice(0, end);
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 47) end--;
+  return path.slice(0, end) + (q < 0 ? "" : url.slice(q));
+}
+
+/**
+ * Joins a base URL and a path, keeping the base URL's query string on the result:
+ * `joinURL("https://h/x?api-version=1", "/chat/completions", "a=b")` →
+ * `https://h/x/chat/completions?api-version=1&a=b`.
+ */
+export function joinURL(baseURL: string, path: string, query?: string): string {
+  const q = baseURL.indexOf("?");
+  const base = q < 0 ? baseURL : baseURL.slice(0, q);
+  const queries = [q < 0 ? "" : baseURL.slice(q + 1), query ?? ""].filter((x) => x !== "");
+  return `${base}${path}${queries.length > 0 ? `?${queries.join("&")}` : ""}`;
 }
