@@ -327,7 +327,7 @@ async function narrate(
               `⤳ ${from} skipped: its breaker is open (next probe in ${formatDuration(event.error.retryAfterMs)}), no request sent → falling back to ${to}`,
             ),
           );
-        } else if (probeFailed(from)) {
+        } else if (probeFailed(client.stateKey(event.from))) {
           say(
             c.magenta(
               `⤳ ${from}'s probe failed (${shortReason(event.error)}): its breaker is open again, so no retry → falling back to ${to}`,
