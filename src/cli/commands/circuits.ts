@@ -68,9 +68,24 @@ async function readRows(ctx: CommandContext): Promise<CircuitRow[]> {
       ...(typeof baseURL === "string" ? { baseURL } : {}),
     });
   }
-  for (const [key, ms] of cooldownOf)
-    if (!rows.has(key))
-      rows.set(key, { key, state: "closed", failures: 0, nextProbeInMs: 0, cooldownMs: ms });
+  // A key names its endpoint before the model (`openai@1a2b3c4d:gpt-4o`): a cooldown-only row
+  // shares the base URL of a breaker row of the same endpoint.
+  const endpointOf = (key: string) => key.slice(0, key.indexOf(":"));
+  const urls = new Map<string, string>();
+  for (const row of rows.values())
+    if (row.baseURL !== undefined) urls.set(endpointOf(row.key), row.baseURL);
+  for (const [key, ms] of cooldownOf) {
+    if (rows.has(key)) continue;
+    const baseURL = urls.get(endpointOf(key));
+    rows.set(key, {
+      key,
+      state: "closed",
+      failures: 0,
+      nextProbeInMs: 0,
+      cooldownMs: ms,
+      ...(baseURL !== undefined ? { baseURL } : {}),
+    });
+  }
   return [...rows.values()].sort((a, b) => a.key.localeCompare(b.key));
 }
 
