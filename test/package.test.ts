@@ -204,6 +204,19 @@ describe("the package packed from a fresh clone", () => {
     expect(broken).toEqual([]);
   });
 
+  it("docs/simulator.md names as exported only what retry-client/simulator exports", () => {
+    const doc = readFileSync(join(root, "docs", "simulator.md"), "utf8");
+    const listed = doc.slice(
+      doc.indexOf("- Also exported:"),
+      doc.indexOf("\n\n", doc.indexOf("- Also exported:")),
+    );
+    const names = [...listed.matchAll(/`([A-Za-z_]\w*)`/g)].map((m) => m[1] ?? "");
+    expect(names.length).toBeGreaterThan(10);
+    const types = readFileSync(join(installed(), "dist", "simulator", "index.d.ts"), "utf8");
+    expect(names.filter((name) => !new RegExp(`\\b${name}\\b`).test(types))).toEqual([]);
+    expect(types).toMatch(/\bstartSimulator\b/);
+  });
+
   it("no shipped file cites the specification", () => {
     const cites = filesUnder(installed())
       .filter((f) => /\.(d\.ts|js|md|json)$/.test(f))
