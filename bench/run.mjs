@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --suites=overhead,chaos,memory,stores] [-- --only=retry-client,floor-http]`
+// `npm run bench [-- --quick] [-- --suites=overhead,chaos,memory,stores,routing] [-- --only=retry-client,floor-http]`
 // Builds dist/ if it is missing or older than src/, copies it to bench/.dist (so a rebuild by
 // someone else cannot pull it away mid-run), runs the suites, and writes BENCHMARKS.md, the
 // JSON results and the SVG chart.
@@ -13,6 +13,7 @@ import { evaluateTargets, renderMarkdown, renderSvg } from "./lib/report.mjs";
 import { runChaos } from "./suites/chaos.mjs";
 import { runMemory } from "./suites/memory.mjs";
 import { runOverhead } from "./suites/overhead.mjs";
+import { runRouting } from "./suites/routing.mjs";
 import { runStores } from "./suites/stores.mjs";
 
 const ROOT = join(BENCH_DIR, "..");
@@ -23,7 +24,8 @@ const pick = (name) =>
     .find((a) => a.startsWith(`--${name}=`))
     ?.split("=")[1]
     .split(",");
-const suites = pick("suites") ?? ["overhead", "chaos", "memory", "stores"];
+const ALL_SUITES = ["overhead", "chaos", "memory", "stores", "routing"];
+const suites = pick("suites") ?? ALL_SUITES;
 const only = pick("only");
 const log = (line) => console.log(line);
 
@@ -56,7 +58,13 @@ const results = {
   notes: [],
 };
 const t0 = performance.now();
-const runners = { overhead: runOverhead, chaos: runChaos, memory: runMemory, stores: runStores };
+const runners = {
+  overhead: runOverhead,
+  chaos: runChaos,
+  memory: runMemory,
+  stores: runStores,
+  routing: runRouting,
+};
 const run = async (name) => {
   const t = performance.now();
   log(`== ${name}${quick ? " (quick)" : ""}`);
@@ -67,17 +75,32 @@ if (quick && suites.includes("chaos")) {
   // Quick mode: the chaos run is mostly waiting (10 requests/s), so memory and stores run beside
   // it; overhead, which measures CPU, runs alone first.
   if (suites.includes("overhead")) await run("overhead");
-  const rest = suites.filter((s) => s !== "overhead" && s !== "chaos");
+  // Routing measures latency in real time: it runs alone, last.
+  const rest = suites.filter((s) => s !== "overhead" && s !== "chaos" && s !== "routing");
   await Promise.all([
     run("chaos"),
     (async () => {
       for (const name of rest) await run(name);
     })(),
   ]);
+  if (suites.includes("routing")) await run("routing");
 } else {
   for (const name of suites) await run(name);
 }
 results.finishedAt = new Date().toISOString();
+if (!quick && pick("suites")) {
+  // A full run of some suites keeps the other suites' figures from the last full run, saying so.
+  try {
+    const previous = JSON.parse(readFileSync(join(BENCH_DIR, "results", "latest.json"), "utf8"));
+    for (const name of ALL_SUITES) {
+      if (suites.includes(name) || !previous[name]) continue;
+      results[name] = previous[name];
+      results.notes.push(
+        `Section "${name}" is carried over from the full run of ${previous.finishedAt} (commit ${previous.commit}); the other sections were measured in this run.`,
+      );
+    }
+  } catch {}
+}
 results.seconds = (performance.now() - t0) / 1000;
 results.targets = evaluateTargets(results);
 

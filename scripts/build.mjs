@@ -11,10 +11,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
 
 rmSync(join(root, "dist"), { recursive: true, force: true });
-const result = spawnSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], {
-  cwd: root,
-  stdio: "inherit",
-});
-if (result.status !== 0) process.exit(result.status ?? 1);
+// Two passes: the declarations keep their TSDoc; the JavaScript ships without comments (it keeps
+// the package under 1 MiB installed).
+for (const flags of [["--emitDeclarationOnly"], ["--removeComments", "--declaration", "false"]]) {
+  const result = spawnSync(
+    process.execPath,
+    [tsc, "-p", join(root, "tsconfig.build.json"), ...flags],
+    { cwd: root, stdio: "inherit" },
+  );
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
 // Windows has no executable bit (npm writes .cmd shims there); elsewhere the bin needs it.
 if (process.platform !== "win32") chmodSync(join(root, "dist", "cli", "main.js"), 0o755);

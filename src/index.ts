@@ -45,6 +45,7 @@ export type {
   CallOptions,
   ChatResponse,
   ClientConfig,
+  DeploymentGroup,
   MidStreamFailure,
   ModelRef,
   ModelSpec,
@@ -99,6 +100,11 @@ export {
   sleep,
   withRetry,
 } from "./resilience/index.js";
+export {
+  estimateRequestTokens,
+  type GroupStrategy,
+  type HedgeOptions,
+} from "./routing/index.js";
 export { MemoryStateStore, type MemoryStateStoreOptions } from "./state/memory-state-store.js";
 export type { StateStore } from "./state/state-store.js";
 export type * from "./types.js";

@@ -221,7 +221,11 @@ export interface Provider {
 }
 
 /** What became of one attempt. */
-export type AttemptOutcome = "success" | "error" | "skipped";
+/**
+ * How an attempt ended: answered, failed, skipped without a request (open breaker, cooldown), or
+ * cancelled because a hedged twin delivered first.
+ */
+export type AttemptOutcome = "success" | "error" | "skipped" | "cancelled";
 
 /** One attempt of a call against one target, in the order they were made. */
 export interface AttemptRecord {

@@ -202,6 +202,30 @@ describe("send", () => {
     expect(missing.stderr).toContain("nope.json");
   });
 
+  it("-m takes a deployment group from the config file", async () => {
+    const file = join(home, "groups.json");
+    const deployment = { type: "openai", apiKey: KEY, baseURL: sim.openaiBaseURL };
+    writeFileSync(
+      file,
+      JSON.stringify({
+        providers: { east: deployment, west: deployment },
+        groups: {
+          pool: {
+            targets: [
+              ["east", "gpt-4o"],
+              ["west", "gpt-4o"],
+            ],
+          },
+        },
+      }),
+    );
+    const run = await cli(["--json", "--config", file, "-m", "pool", "send", "Hi"]);
+    expect(run.code).toBe(0);
+    const answer = JSON.parse(run.stdout);
+    expect(["east", "west"]).toContain(answer.provider);
+    expect(answer.model).toBe("gpt-4o");
+  });
+
   it("usage errors exit 2", async () => {
     expect((await cli(["--bogus", "send", "Hi"])).code).toBe(2);
     expect((await cli(["frobnicate"])).code).toBe(2);

@@ -1,4 +1,5 @@
 // BENCHMARKS.md and the SVG chart, from a results object.
+import { routingSection, routingTargets } from "../suites/routing.mjs";
 
 const f = (x, d = 0) => (x === undefined || x === null || Number.isNaN(x) ? "–" : x.toFixed(d));
 const pct = (x) => (x === undefined ? "–" : `${(x * 100).toFixed(1)} %`);
@@ -71,6 +72,7 @@ export function evaluateTargets(results) {
       met: chaos.retryAfterViolations === 0,
     });
   }
+  targets.push(...routingTargets(results.routing));
   const mem = results.memory?.rows.find((r) => r.id === "retry-client" && !r.failed);
   if (mem?.vsHttpFloor !== undefined)
     targets.push({
@@ -218,6 +220,7 @@ export function renderMarkdown(results) {
       "",
     );
   }
+  lines.push(...routingSection(results.routing));
   if (results.notes?.length) lines.push("## Notes", "", ...results.notes.map((n) => `- ${n}`), "");
   return `${lines.join("\n")}\n`;
 }

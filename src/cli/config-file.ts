@@ -116,6 +116,21 @@ const BUDGET: SchemaOf<RetryBudgetOptions> = {
   windowMs: "number",
 };
 
+type DeploymentGroup = NonNullable<ClientConfig["groups"]>[string];
+const GROUP: SchemaOf<DeploymentGroup> = {
+  targets: "model-refs",
+  strategy: oneOf<NonNullable<DeploymentGroup["strategy"]>>({
+    "least-busy": true,
+    "round-robin": true,
+    latency: true,
+    weighted: true,
+  }),
+  weights: "array",
+};
+
+type HedgeOptions = Exclude<NonNullable<ClientConfig["hedge"]>, false>;
+const HEDGE: SchemaOf<HedgeOptions> = { afterMs: "number", maxHedges: "number", budget: "number" };
+
 /**
  * Every `ClientConfig` field a JSON file can set. Typed against `ClientConfig`: a field added to
  * the library without a line here (or whose type changed) fails the typecheck, instead of being
@@ -147,6 +162,9 @@ const CONFIG: SchemaOf<ClientConfig, Exclude<keyof ClientConfig, (typeof NOT_IN_
     continue: true,
   }),
   catalogue: "array",
+  groups: { record: GROUP },
+  throttling: "boolean",
+  hedge: { objectOrFalse: HEDGE },
 };
 
 /** The CLI's own keys of the config file (not `ClientConfig` fields). */

@@ -10,13 +10,23 @@ import {
   TimeoutError,
 } from "../errors/errors.js";
 import { computeBackoff, definedOnly, type ResolvedBackoff } from "../resilience/backoff.js";
-import type {
-  BreakerPermit,
-  BreakerSnapshot,
-  CircuitBreaker,
+import {
+  type BreakerPermit,
+  type BreakerSnapshot,
+  type CircuitBreaker,
+  visibleState,
 } from "../resilience/circuit-breaker.js";
 import type { RetryBudget } from "../resilience/retry-budget.js";
 import { sleep } from "../resilience/sleep.js";
+import type { ResolvedGroup } from "../routing/group-balancer.js";
+import type { Router } from "../routing/router.js";
+import {
+  estimateInputTokens,
+  type Headroom,
+  type RequestEstimate,
+  Throttle,
+  type ThrottleTicket,
+} from "../routing/throttle.js";
 import type { StateStore } from "../state/state-store.js";
 import type {
   AttemptRecord,
@@ -25,6 +35,7 @@ import type {
   ProviderRequestOptions,
   ProviderResponse,
   ProviderStreamEvent,
+  RateLimitInfo,
   ToolCall,
   Usage,
   Warning,
@@ -56,7 +67,29 @@ export interface CallEngine {
   warn(warning: Warning, emit?: (event: StreamEvent) => void, call?: CallTelemetry["call"]): void;
   /** The state key of a target: `provider:model`, or `provider@<endpoint digest>:model`. */
   keyOf(target: ModelSpec): string;
+  /** Which target next: group strategies, rate-limit headroom, hedges. */
+  readonly router: Router;
 }
+
+/** One of the concurrent requests of a hedged attempt: its own abort, its events held until it wins. */
+interface Lane {
+  /** 0 for the first request of the attempt, 1… for its hedges. */
+  readonly index: number;
+  /** The attempt as the listeners saw it start. */
+  telemetry?: AttemptStarted | undefined;
+  readonly signal: AbortSignal;
+  readonly emit: (event: StreamEvent) => void;
+  /** At the lane's first content: true when it is (now) the winner, false when another won. */
+  claim(): boolean;
+}
+
+/** An attempt as the instrumentation saw it start. */
+type AttemptStarted = ReturnType<CallTelemetry["attemptStart"]>;
+
+/** What one request to one target came to. */
+type AttemptResult =
+  | ChatResponse
+  | { error: unknown; ttftMs: number | undefined; usage?: Usage | undefined; cancelled?: true };
 
 /** Cooldown record stored under `cooldown:<provider:model>`. */
 interface Cooldown {
@@ -71,6 +104,8 @@ interface TargetFailure {
 }
 
 const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+/** The abort reason of a hedged request that lost. */
+const CANCELLED = Object.freeze(new Error("cancelled: a hedged request delivered first"));
 const noop = () => {};
 
 /**
@@ -127,6 +162,17 @@ export class Call {
   /** The mid-stream failure being recovered from, reported instead of any later error. */
   #interruption: StreamInterruptedError | undefined;
   #pendingDelayMs = 0;
+  /** The deployment group the call was made to, if any. */
+  readonly #group: ResolvedGroup | undefined;
+  /** The group member whose in-flight count this call holds. */
+  #reserved: string | undefined;
+  /** The token estimate of the request (for throttling), computed on first use. */
+  #estimate: RequestEstimate | undefined;
+  /**
+   * The chosen target's headroom, debited at the moment it was found free (so concurrent calls
+   * cannot all spend the same headroom); its first attempt takes it over.
+   */
+  #ticket: ThrottleTicket | undefined;
 
   constructor(
     engine: CallEngine,
@@ -136,8 +182,10 @@ export class Call {
     signals: { readonly call: AbortSignal | undefined; readonly caller: AbortSignal | undefined },
     deadlineAt: number | undefined,
     emit: ((event: StreamEvent) => void) | undefined,
+    group?: ResolvedGroup,
   ) {
     this.#engine = engine;
+    this.#group = group;
     this.#messages = messages;
     this.#options = options;
     this.#targets = targets;
@@ -195,7 +243,21 @@ export class Call {
       const { index, snapshot } = await this.#nextAvailable(pending);
       const target = pending.splice(index, 1)[0]!;
       if (last) this.#fallback(last.target, target, last.error);
-      const outcome = await this.#runTarget(target, pending.length > 0, snapshot);
+      let outcome: ChatResponse | TargetFailure;
+      if (this.#reserved === undefined && this.#ticket === undefined) {
+        outcome = await this.#runTarget(target, pending, snapshot);
+      } else {
+        try {
+          outcome = await this.#runTarget(target, pending, snapshot);
+        } finally {
+          if (this.#reserved !== undefined) this.#engine.router.balancer.release(this.#reserved);
+          this.#reserved = undefined;
+          // No attempt took the debit over (the breaker skipped the target): give it back.
+          if (this.#ticket)
+            this.#engine.router.throttle?.settle(this.#ticket, undefined, this.#now());
+          this.#ticket = undefined;
+        }
+      }
       if (!("error" in outcome)) return outcome;
       const { error, decision } = outcome;
       errors.push(error);
@@ -208,46 +270,92 @@ export class Call {
   }
 
   /**
-   * The first pending target that is not cooling down, with its breaker snapshot. When all are
+   * The pending target to try next, with its breaker snapshot: the first one that is neither
+   * cooling down nor out of rate-limit headroom — or, for a deployment group, the member its
+   * strategy picks among those (preferring members whose breaker is not open). When all are
    * cooling down, waits for the earliest if that is within `maxRetryAfterMs` and the deadline,
    * else throws its `RateLimitError`.
    *
    * One batch of store reads, issued together (a shared store answers them in one round trip):
-   * every pending target's cooldown and breaker, and the request counted for the retry budget of
-   * the first target — the one chosen on the happy path; it is taken back if that one is skipped.
+   * every pending target's cooldown, breaker and shared rate-limit headroom, and the request
+   * counted for the retry budget of the target expected to be chosen (the first one, or the
+   * group's pick); it is moved if another one is chosen.
    */
   async #nextAvailable(
     pending: ModelSpec[],
   ): Promise<{ index: number; snapshot: BreakerSnapshot | null | undefined }> {
-    const { store, budget } = this.#engine;
+    const { store, budget, router } = this.#engine;
+    const throttle = router.throttle;
+    const group = this.#group;
     const keys = pending.map((target) => this.#engine.keyOf(target));
     const breakers = keys.map((key) => this.#engine.breaker(key));
     const reads = keys.map((key) => `cooldown:${key}`);
+    const breakerAt = reads.length;
     for (const breaker of breakers) if (breaker) reads.push(breaker.stateKey);
+    const throttleAt = reads.length;
+    if (throttle) for (const key of keys) reads.push(throttle.storeKey(key));
     for (;;) {
+      const preselected = group ? router.preselect(group, keys) : -1;
+      const expected = Math.max(0, preselected);
       const [values] = await Promise.all([
-        store.getMany<Cooldown | BreakerSnapshot>(reads),
-        budget?.recordRequest(keys[0]!),
+        store.getMany<Cooldown | BreakerSnapshot | Headroom>(reads),
+        budget?.recordRequest(keys[expected]!),
       ]);
       const now = this.#now();
+      const snapshotOf = (i: number) =>
+        breakers[i] ? ((values[breakerAt + i] as BreakerSnapshot | undefined) ?? null) : undefined;
       let earliest = -1;
       let until = Number.POSITIVE_INFINITY;
+      let throttled = false;
+      const usable: number[] = [];
       for (let i = 0; i < pending.length; i++) {
         const cooldown = values[i] as Cooldown | undefined;
-        if (!cooldown || cooldown.until <= now) {
-          if (i !== 0 && budget)
-            await Promise.all([budget.unrecordRequest(keys[0]!), budget.recordRequest(keys[i]!)]);
-          const snapshot = breakers[i]
-            ? ((values[pending.length + i] as BreakerSnapshot | undefined) ?? null)
-            : undefined;
-          return { index: i, snapshot };
+        let blocked = cooldown && cooldown.until > now ? cooldown.until : 0;
+        let byThrottle = false;
+        if (throttle) {
+          const shared = values[throttleAt + i] as Headroom | undefined;
+          const t = throttle.blockedUntil(keys[i]!, shared, this.#requestEstimate(), now);
+          if (t > blocked) {
+            blocked = t;
+            byThrottle = true;
+          }
         }
-        if (cooldown.until < until) {
+        if (blocked === 0) {
+          if (!group) {
+            if (throttle) this.#ticket = throttle.dispatch(keys[i]!, this.#requestEstimate(), now);
+            if (i !== 0 && budget)
+              await Promise.all([budget.unrecordRequest(keys[0]!), budget.recordRequest(keys[i]!)]);
+            return { index: i, snapshot: snapshotOf(i) };
+          }
+          usable.push(i);
+        } else if (blocked < until) {
           earliest = i;
-          until = cooldown.until;
+          until = blocked;
+          throttled = byThrottle;
         }
       }
-      await budget?.unrecordRequest(keys[0]!);
+      if (group) {
+        const members = usable.filter((i) => group.keys.includes(keys[i]!));
+        const closed = members.filter((i) => {
+          const snapshot = snapshotOf(i);
+          return !snapshot || visibleState(snapshot, now) !== "open";
+        });
+        const candidates = closed.length > 0 ? closed : members;
+        const member = router.choose(group, keys, candidates, preselected);
+        const index = member ?? usable[0];
+        if (index !== undefined) {
+          if (member !== undefined) this.#reserved = keys[member];
+          if (throttle)
+            this.#ticket = throttle.dispatch(keys[index]!, this.#requestEstimate(), now);
+          if (index !== expected && budget)
+            await Promise.all([
+              budget.unrecordRequest(keys[expected]!),
+              budget.recordRequest(keys[index]!),
+            ]);
+          return { index, snapshot: snapshotOf(index) };
+        }
+      }
+      await budget?.unrecordRequest(keys[expected]!);
       const target = pending[earliest]!;
       const waitMs = until - now;
       const rateLimit = new RateLimitError({
@@ -255,7 +363,9 @@ export class Call {
         model: target.model,
         status: 429,
         retryAfterMs: waitMs,
-        providerMessage: "cooling down after a rate limit",
+        providerMessage: throttled
+          ? "no rate-limit headroom left until its reset (proactive throttling)"
+          : "cooling down after a rate limit",
       });
       if (waitMs > this.#engine.maxRetryAfterMs || !this.#fitsDeadline(waitMs)) throw rateLimit;
       this.#record(target, "skipped", rateLimit, 0);
@@ -265,12 +375,21 @@ export class Call {
     }
   }
 
+  #requestEstimate(): RequestEstimate {
+    this.#estimate ??= {
+      input: estimateInputTokens(this.#messages),
+      output: this.#options.maxTokens ?? 0,
+    };
+    return this.#estimate;
+  }
+
   /** Every attempt at one target: retries per the failure table, the budget and the deadline. */
   async #runTarget(
     target: ModelSpec,
-    hasOtherTarget: boolean,
+    pending: readonly ModelSpec[],
     snapshot: BreakerSnapshot | null | undefined,
   ): Promise<ChatResponse | TargetFailure> {
+    const hasOtherTarget = pending.length > 0;
     const key = this.#engine.keyOf(target);
     const breaker = this.#engine.breaker(key);
     const budget = this.#engine.budget;
@@ -288,13 +407,28 @@ export class Call {
         return { error, decision: classify(error) };
       }
       const started = this.#now();
-      let outcome: ChatResponse | { error: unknown; ttftMs: number | undefined; usage?: Usage };
+      let outcome: AttemptResult;
+      /** A hedged attempt already recorded this outcome and settled the permit. */
+      let settled = false;
+      /** The first request's start as the listeners saw it (hedged attempts run several). */
+      let telemetry: AttemptStarted | undefined;
       try {
-        outcome = await this.#attempt(target, started);
+        if (this.#engine.router.hedge) {
+          ({ outcome, settled, telemetry } = await this.#hedged(
+            target,
+            started,
+            pending,
+            permit,
+            breaker,
+          ));
+        } else {
+          outcome = await this.#attempt(target, started);
+        }
       } catch (error) {
         // Bugs in our own code path must not leave a probe slot taken.
         outcome = { error, ttftMs: undefined };
       }
+      if (settled) permit = undefined;
       if (!("error" in outcome)) {
         if (permit) await breaker?.success(permit, this.#tel?.onBreakerChange);
         return outcome;
@@ -307,8 +441,10 @@ export class Call {
         // A caller's abort (or our deadline) says nothing about the target: free the slot only.
         if (permit) await breaker?.release(permit);
         const reason = asError(this.#signal?.reason);
-        const record = this.#record(target, "error", reason, this.#now() - started);
-        this.#tel?.attemptEnd(record, reason, undefined);
+        if (!settled) {
+          const record = this.#record(target, "error", reason, this.#now() - started);
+          this.#tel?.attemptEnd(record, reason, undefined, telemetry);
+        }
         throw this.#signal?.reason;
       }
       const decision = classify(error, {
@@ -326,9 +462,11 @@ export class Call {
       }
       if (permit) await breaker?.failure(permit, error, this.#tel?.onBreakerChange);
       const typed = asError(error);
-      const { ttftMs, usage } = outcome;
-      const record = this.#record(target, "error", typed, this.#now() - started, ttftMs, usage);
-      this.#tel?.attemptEnd(record, typed, undefined);
+      if (!settled) {
+        const { ttftMs, usage } = outcome;
+        const record = this.#record(target, "error", typed, this.#now() - started, ttftMs, usage);
+        this.#tel?.attemptEnd(record, typed, undefined, telemetry);
+      }
       // The wait before a retry: what the server asked for, else backoff. A rate limit also
       // cools the target down for that long, for every call that shares the store.
       const serverWait = decision.retryAfterMs;
@@ -362,14 +500,15 @@ export class Call {
     }
   }
 
-  /** One request to one target. Resolves with the answer, or with the failure it met. */
-  async #attempt(
-    target: ModelSpec,
-    started: number,
-  ): Promise<ChatResponse | { error: unknown; ttftMs: number | undefined; usage?: Usage }> {
+  /**
+   * One request to one target. Resolves with the answer, or with the failure it met. A `lane`
+   * (hedged attempts) gives the request its own abort and holds its events until it wins.
+   */
+  async #attempt(target: ModelSpec, started: number, lane?: Lane): Promise<AttemptResult> {
+    const emit = lane ? lane.emit : this.#emit;
     // Events exist only for streams: `complete()` builds none on its hot path.
     if (this.#streaming) {
-      this.#emit({
+      emit({
         type: "attempt-start",
         ...target,
         attempt: this.attempts.length,
@@ -380,16 +519,30 @@ export class Call {
     try {
       provider = this.#engine.provider(target.provider);
     } catch (error) {
-      this.#tel?.attemptStart(target, this.attempts.length, undefined);
+      const telemetry = this.#tel?.attemptStart(target, this.#attemptIndex(lane), undefined);
+      if (lane) lane.telemetry = telemetry;
       return { error, ttftMs: undefined };
     }
-    const request = this.#requestOptions(target, provider);
-    this.#tel?.attemptStart(target, this.attempts.length, provider);
+    const request = this.#requestOptions(target, provider, lane?.signal);
+    const telemetry = this.#tel?.attemptStart(target, this.#attemptIndex(lane), provider);
+    if (lane) lane.telemetry = telemetry;
+    const throttle = this.#engine.router.throttle;
+    let ticket: ThrottleTicket | undefined;
+    if (throttle) {
+      const key = this.#engine.keyOf(target);
+      if (this.#ticket?.key === key) {
+        ticket = this.#ticket;
+        this.#ticket = undefined;
+      } else ticket = throttle.dispatch(key, this.#requestEstimate(), started);
+    }
     if (!this.#streaming) {
       try {
         const response = await provider.complete(this.#messages, request);
-        return this.#succeed(target, response, started, undefined);
+        if (ticket) await this.#settle(ticket, response.rateLimit, response.usage);
+        if (lane && !lane.claim()) return { error: CANCELLED, ttftMs: undefined, cancelled: true };
+        return this.#succeed(target, response, started, undefined, lane);
       } catch (error) {
+        if (ticket) await this.#settle(ticket, rateLimitOf(error));
         return { error, ttftMs: undefined };
       }
     }
@@ -406,7 +559,8 @@ export class Call {
             case "tool-call-delta":
               if (ttftMs === undefined) {
                 ttftMs = this.#now() - started;
-                this.#tel?.firstChunk(ttftMs);
+                if (lane && !lane.claim()) return { error: CANCELLED, ttftMs, cancelled: true };
+                this.#tel?.firstChunk(ttftMs, lane?.telemetry);
               }
               if (event.type === "text-delta") this.#shownText = true;
               else this.#shownToolCall = true;
@@ -414,16 +568,20 @@ export class Call {
               break;
             case "usage":
               usage = event.usage;
-              this.#emit(event);
+              emit(event);
               break;
             case "warning":
               this.#warn(event.warning);
               break;
             case "tool-call":
-              this.#emit(event);
+              emit(event);
               break;
             case "finish":
-              return this.#succeed(target, event.response, started, ttftMs);
+              if (ticket)
+                await this.#settle(ticket, event.response.rateLimit, event.response.usage);
+              if (lane && !lane.claim())
+                return { error: CANCELLED, ttftMs, cancelled: true, usage: event.response.usage };
+              return this.#succeed(target, event.response, started, ttftMs, lane);
           }
         }
       }
@@ -434,8 +592,216 @@ export class Call {
         model: target.model,
       });
     } catch (error) {
+      if (ticket) await this.#settle(ticket, rateLimitOf(error));
       return usage ? { error, ttftMs, usage } : { error, ttftMs };
     }
+  }
+
+  /** The index the listeners see for an attempt: its record's, offset for a hedge. */
+  #attemptIndex(lane: Lane | undefined): number {
+    return this.attempts.length + (lane?.index ?? 0);
+  }
+
+  /** A request ended: its rate-limit headers update the headroom, shared once it runs low. */
+  async #settle(
+    ticket: ThrottleTicket,
+    info: RateLimitInfo | undefined,
+    usage?: Usage,
+  ): Promise<void> {
+    const throttle = this.#engine.router.throttle!;
+    const low = throttle.settle(ticket, info, this.#now(), usage?.inputTokens);
+    if (!low) return;
+    const ttlMs = Math.max(low.requestsResetAt ?? 0, low.tokensResetAt ?? 0) - this.#now();
+    if (ttlMs <= 0) return;
+    try {
+      await this.#engine.store.update<Headroom>(
+        throttle.storeKey(ticket.key),
+        (current) => Throttle.merge(current, low),
+        ttlMs,
+      );
+    } catch (cause) {
+      this.#engine.warn(
+        { code: "store-unavailable", message: "could not share rate-limit headroom", cause },
+        this.#emit,
+      );
+    }
+  }
+
+  /**
+   * One attempt with hedges: when it has not delivered content after `afterMs`, the same request
+   * starts on the next target that is free (the same target when none is), within the hedge
+   * budget. The first to deliver content wins; the others are aborted and recorded "cancelled".
+   *
+   * Returns the outcome for the retry rules. `settled` says this method already recorded it and
+   * dealt with `permit` (the primary's breaker slot): true whenever another request than the
+   * primary decided the outcome, or the primary failed while a hedge went on.
+   */
+  async #hedged(
+    target: ModelSpec,
+    started: number,
+    pending: readonly ModelSpec[],
+    permit: BreakerPermit | undefined,
+    breaker: CircuitBreaker | undefined,
+  ): Promise<{ outcome: AttemptResult; settled: boolean; telemetry: AttemptStarted | undefined }> {
+    const router = this.#engine.router;
+    const hedge = router.hedge!;
+    router.hedgeBudget!.recordRequest();
+    interface Running {
+      readonly target: ModelSpec;
+      readonly started: number;
+      readonly controller: AbortController;
+      readonly result: Promise<AttemptResult>;
+      readonly lane: Lane;
+      done: AttemptResult | undefined;
+      /** Its failure was recorded (and, for the primary, counted by the breaker) already. */
+      recorded: boolean;
+    }
+    const lanes: Running[] = [];
+    let winner = -1;
+    const launch = (laneTarget: ModelSpec, at: number) => {
+      const index = lanes.length;
+      const controller = new AbortController();
+      const signal = this.#signal
+        ? AbortSignal.any([this.#signal, controller.signal])
+        : controller.signal;
+      const held: StreamEvent[] = [];
+      const lane: Lane = {
+        index,
+        signal,
+        emit: (event) => {
+          if (winner === index) this.#emit(event);
+          else held.push(event);
+        },
+        claim: () => {
+          if (winner === -1) {
+            winner = index;
+            for (const event of held) this.#emit(event);
+            held.length = 0;
+            for (const other of lanes) if (other !== running) other.controller.abort(CANCELLED);
+          }
+          return winner === index;
+        },
+      };
+      const running: Running = {
+        target: laneTarget,
+        started: at,
+        controller,
+        lane,
+        done: undefined,
+        recorded: false,
+        result: this.#attempt(laneTarget, at, lane).catch((error: unknown) => ({
+          error,
+          ttftMs: undefined,
+        })),
+      };
+      void running.result.then((result) => {
+        running.done = result;
+      });
+      lanes.push(running);
+    };
+    launch(target, started);
+    let budgetSpent = false;
+    for (;;) {
+      const open = lanes.filter((l) => l.done === undefined);
+      const last = lanes[lanes.length - 1]!;
+      const canHedge =
+        winner === -1 && !budgetSpent && lanes.length <= hedge.maxHedges && !this.#signal?.aborted;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const wake: Promise<unknown>[] = open.map((l) => l.result);
+      if (canHedge && open.length > 0) {
+        const waitMs = Math.max(0, last.started + hedge.afterMs - this.#now());
+        wake.push(new Promise((resolve) => (timer = setTimeout(resolve, waitMs))));
+      }
+      if (wake.length > 0) await Promise.race(wake);
+      if (timer !== undefined) clearTimeout(timer);
+      // Let the results that just settled mark themselves done.
+      await Promise.resolve();
+      const finished = lanes.filter((l) => l.done !== undefined);
+      const settledWinner = winner >= 0 ? lanes[winner] : undefined;
+      if (settledWinner?.done !== undefined) {
+        // The winner is done (answered, or failed after content): the others were aborted.
+        await Promise.all(lanes.map((l) => l.result));
+        for (const [i, l] of lanes.entries()) {
+          if (i === winner || l.recorded) continue;
+          this.#recordLane(l, l.done!, "cancelled");
+          if (i === 0 && permit) await breaker?.release(permit);
+        }
+        const outcome = settledWinner.done;
+        const telemetry = lanes[0]!.lane.telemetry;
+        if (winner === 0) return { outcome, settled: false, telemetry };
+        if ("error" in outcome) this.#recordLane(settledWinner, outcome, "error");
+        return { outcome, settled: true, telemetry };
+      }
+      if (this.#signal?.aborted || finished.length === lanes.length) {
+        // Nobody delivered: the call was aborted, or every request failed before content.
+        await Promise.all(lanes.map((l) => l.result));
+        for (const l of lanes.slice(1)) if (!l.recorded) this.#recordLane(l, l.done!, "error");
+        const first = lanes[0]!;
+        return { outcome: first.done!, settled: first.recorded, telemetry: first.lane.telemetry };
+      }
+      // A request that failed before content while others go on counts as a failure now (the
+      // primary for its breaker too), in the order the failures came.
+      for (const [i, l] of lanes.entries()) {
+        if (l.done === undefined || l.recorded || !("error" in l.done)) continue;
+        l.recorded = true;
+        this.#recordLane(l, l.done, "error");
+        if (i === 0 && permit)
+          await breaker?.failure(permit, l.done.error, this.#tel?.onBreakerChange);
+      }
+      if (canHedge && this.#now() >= last.started + hedge.afterMs && lanes.length === open.length) {
+        if (!router.hedgeBudget!.tryAcquire(hedge.budget)) {
+          budgetSpent = true;
+          continue;
+        }
+        launch(await this.#hedgeTarget(target, pending), this.#now());
+      }
+    }
+  }
+
+  /** Where a hedge goes: the next pending target that is free now, else the same target. */
+  async #hedgeTarget(target: ModelSpec, pending: readonly ModelSpec[]): Promise<ModelSpec> {
+    const router = this.#engine.router;
+    const group = this.#group;
+    const keyOf = (t: ModelSpec) => this.#engine.keyOf(t);
+    let candidates = pending.filter((t) => this.#engine.breaker(keyOf(t))?.state !== "open");
+    if (group?.keys.includes(keyOf(target))) {
+      const members = candidates.filter((t) => group.keys.includes(keyOf(t)));
+      if (members.length > 0) candidates = members;
+    }
+    if (candidates.length === 0) return target;
+    const keys = candidates.map(keyOf);
+    const values = await this.#engine.store.getMany<Cooldown>(keys.map((k) => `cooldown:${k}`));
+    const now = this.#now();
+    const free = candidates
+      .map((_, i) => i)
+      .filter((i) => {
+        const cooldown = values[i];
+        if (cooldown && cooldown.until > now) return false;
+        return !router.throttle?.blockedUntil(keys[i]!, undefined, this.#requestEstimate(), now);
+      });
+    if (free.length === 0) return target;
+    if (group?.keys.includes(keys[free[0]!]!))
+      return candidates[router.balancer.pick(group, keys, free)]!;
+    return candidates[free[0]!]!;
+  }
+
+  #recordLane(
+    lane: { target: ModelSpec; started: number; lane: Lane },
+    result: AttemptResult,
+    outcome: "error" | "cancelled",
+  ): void {
+    if (!("error" in result)) return;
+    const cancelled = outcome === "cancelled" || result.cancelled === true;
+    const error = cancelled ? undefined : asError(result.error);
+    const record = this.#record(
+      lane.target,
+      cancelled ? "cancelled" : "error",
+      error,
+      this.#now() - lane.started,
+      result.ttftMs,
+      result.usage,
+    );
+    this.#tel?.attemptEnd(record, error, undefined, lane.lane.telemetry);
   }
 
   #succeed(
@@ -443,6 +809,7 @@ export class Call {
     response: ProviderResponse,
     started: number,
     ttftMs: number | undefined,
+    lane?: Lane,
   ): ChatResponse {
     const record = this.#record(
       target,
@@ -452,7 +819,14 @@ export class Call {
       ttftMs,
       response.usage,
     );
-    this.#tel?.attemptEnd(record, undefined, response);
+    this.#tel?.attemptEnd(record, undefined, response, lane?.telemetry);
+    if (this.#group) {
+      // The latency strategy learns from every answer of a member: time to the answer, or to
+      // the first content of a stream.
+      const key = this.#engine.keyOf(target);
+      if (this.#group.keys.includes(key))
+        this.#engine.router.balancer.observeLatency(key, ttftMs ?? record.durationMs);
+    }
     const content =
       this.#prefill !== undefined ? this.#prefill + response.content : response.content;
     const result: ChatResponse = {
@@ -517,7 +891,11 @@ export class Call {
     this.#prefill = undefined;
   }
 
-  #requestOptions(target: ModelSpec, provider: Provider): ProviderRequestOptions {
+  #requestOptions(
+    target: ModelSpec,
+    provider: Provider,
+    signal: AbortSignal | undefined = this.#signal,
+  ): ProviderRequestOptions {
     const o = this.#options;
     const c = this.#engine.config;
     const prefill = this.#streaming ? this.#resumeOn(target, provider) : undefined;
@@ -526,7 +904,7 @@ export class Call {
     const set = (name: string, value: unknown) => {
       if (value !== undefined) request[name] = value;
     };
-    set("signal", this.#signal);
+    set("signal", signal);
     set("maxTokens", o.maxTokens);
     set("temperature", o.temperature);
     set("topP", o.topP);
@@ -653,6 +1031,11 @@ async function* oneByOne(
   events: AsyncIterable<ProviderStreamEvent>,
 ): AsyncIterable<readonly ProviderStreamEvent[]> {
   for await (const event of events) yield [event];
+}
+
+/** The rate-limit headers a provider error carried. */
+function rateLimitOf(error: unknown): RateLimitInfo | undefined {
+  return (error as { rateLimit?: RateLimitInfo } | undefined)?.rateLimit;
 }
 
 function asError(error: unknown): Error {

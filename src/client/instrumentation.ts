@@ -323,30 +323,44 @@ export class CallTelemetry {
     this.#instruments.emit(method, event, this.#onError);
   }
 
-  attemptStart(target: ModelSpec, attempt: number, provider: Provider | undefined): void {
+  /**
+   * Returns the attempt as started: concurrent attempts (hedged requests) pass it back to
+   * `attemptEnd` / `firstChunk`, which otherwise report the attempt started last.
+   */
+  attemptStart(
+    target: ModelSpec,
+    attempt: number,
+    provider: Provider | undefined,
+  ): Omit<AttemptStartEvent, "call"> {
     const retry = this.#current?.target === target ? this.#current.retry + 1 : 0;
     const endpoint = provider ? endpointOf(provider) : undefined;
-    this.#current = { target, attempt, retry, endpoint };
-    this.#emit("onAttemptStart", { call: this.call, ...this.#current });
+    const current = { target, attempt, retry, endpoint };
+    this.#current = current;
+    this.#emit("onAttemptStart", { call: this.call, ...current });
+    return current;
   }
 
   attemptEnd(
     record: AttemptRecord,
     error: Error | undefined,
     response: ProviderResponse | undefined,
+    started: Omit<AttemptStartEvent, "call"> | undefined = this.#current,
   ): void {
-    if (!this.#current) return;
+    if (!started) return;
     this.#emit("onAttemptEnd", {
       call: this.call,
-      ...this.#current,
+      ...started,
       record,
       error,
       response,
     });
   }
 
-  firstChunk(ttftMs: number): void {
-    const current = this.#current;
+  firstChunk(
+    ttftMs: number,
+    started: Omit<AttemptStartEvent, "call"> | undefined = this.#current,
+  ): void {
+    const current = started;
     if (!current) return;
     this.#emit("onFirstChunk", {
       call: this.call,

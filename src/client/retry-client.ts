@@ -1,5 +1,11 @@
 import { ConfigurationError, TimeoutError } from "../errors/errors.js";
-import { nonNegativeInteger, nonNegativeNumber, oneOf, optionalTimeout } from "../options.js";
+import {
+  nonNegativeInteger,
+  nonNegativeNumber,
+  oneOf,
+  optionalTimeout,
+  positiveNumber,
+} from "../options.js";
 import {
   ANTHROPIC_DEFAULT_BASE_URL,
   AnthropicProvider,
@@ -23,6 +29,9 @@ import {
   visibleState,
 } from "../resilience/circuit-breaker.js";
 import { RetryBudget } from "../resilience/retry-budget.js";
+import type { ResolvedGroup } from "../routing/group-balancer.js";
+import { resolveHedge } from "../routing/hedge.js";
+import { Router } from "../routing/router.js";
 import { MemoryStateStore } from "../state/memory-state-store.js";
 import type { StateStore } from "../state/state-store.js";
 import type { ChatMessage, Provider, Warning } from "../types.js";
@@ -85,6 +94,11 @@ export class RetryClient {
   readonly #instruments: Instruments | undefined;
   readonly #unsubscribe: (() => void) | undefined;
   #defaultChain: readonly ModelSpec[] | undefined;
+  /** Deployment groups: their members as targets, by group name. */
+  readonly #groups = new Map<string, readonly ModelSpec[]>();
+  /** Deployment groups as checked, their member keys still to be computed (see `#group`). */
+  readonly #groupSettings = new Map<string, Omit<ResolvedGroup, "keys">>();
+  readonly #router: Router;
 
   /**
    * @throws RangeError naming any bad numeric option; ConfigurationError naming a provider
@@ -113,6 +127,13 @@ export class RetryClient {
     const backoff: ResolvedBackoff = resolveRetry(retry);
     const budget =
       config.retryBudget === false ? undefined : new RetryBudget(config.retryBudget, this.store);
+    this.#resolveGroups(config.groups);
+    this.#router = new Router({
+      throttling: config.throttling !== false,
+      hedge: config.hedge ? resolveHedge(config.hedge) : undefined,
+      hedgeWindowMs: budget?.options.windowMs ?? 10_000,
+      now: () => this.store.now(),
+    });
     this.#instruments = Instruments.from(config, (cause, call) =>
       this.#warn(
         { code: "hook-threw", message: "a callback threw; ignored", cause },
@@ -133,6 +154,7 @@ export class RetryClient {
       instruments: this.#instruments,
       warn: (warning, emit, call) => this.#warn(warning, emit, call),
       keyOf: (target) => targetKey(target, this.#endpointOf(target.provider)),
+      router: this.#router,
     };
     this.#unsubscribe = this.store.onWarning?.((warning) => {
       this.#warn(warning);
@@ -184,11 +206,12 @@ export class RetryClient {
   }
 
   #buildChain(options: Pick<CallOptions, "model" | "provider" | "fallbackModels">): ModelSpec[] {
-    const first = this.#firstTarget(options);
-    if (this.config.fallbackEnabled === false) return [first];
+    const members = this.#groups.get(this.#groupName(options) ?? "");
+    const first = members?.[0] ?? this.#firstTarget(options);
+    const chain = members ? [...members] : [first];
+    if (this.config.fallbackEnabled === false) return chain;
     const rest =
       options.fallbackModels ?? this.config.fallbackModels ?? this.#defaultFallbacks(first);
-    const chain = [first];
     for (const ref of rest) {
       const spec = toSpec(ref);
       if (!chain.some((t) => t.provider === spec.provider && t.model === spec.model))
@@ -331,6 +354,7 @@ export class RetryClient {
       (s): s is AbortSignal => s !== undefined,
     );
     const signal = signals.length <= 1 ? signals[0] : AbortSignal.any(signals);
+    const groupName = this.#groups.size > 0 ? this.#groupName(options) : undefined;
     const call = new Call(
       this.#engine,
       messages,
@@ -339,9 +363,70 @@ export class RetryClient {
       { call: signal, caller: callerSignal },
       deadlineAt,
       emit,
+      groupName === undefined ? undefined : this.#group(groupName),
     );
     const answer = call.run();
     return timer === undefined ? answer : answer.finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * The deployment group a call goes to: its `model` when that names a group and no `provider`
+   * is given, else the configured `defaultModel` when that names one and no default provider is set.
+   */
+  #groupName(options: Pick<CallOptions, "model" | "provider">): string | undefined {
+    if (this.#groups.size === 0 || options.provider !== undefined) return undefined;
+    if (options.model !== undefined)
+      return this.#groups.has(options.model) ? options.model : undefined;
+    const fallback = this.config.defaultModel;
+    return this.config.defaultProvider === undefined &&
+      fallback !== undefined &&
+      this.#groups.has(fallback)
+      ? fallback
+      : undefined;
+  }
+
+  /**
+   * The group `name` with its members' state keys (which name their endpoint, so they are
+   * computed when a call needs them, once the providers can be built).
+   */
+  #group(name: string): ResolvedGroup | undefined {
+    const settings = this.#groupSettings.get(name);
+    const members = this.#groups.get(name);
+    if (!settings || !members) return undefined;
+    return { ...settings, keys: members.map((m) => this.#engine.keyOf(m)) };
+  }
+
+  /** Checks `groups` and keeps their members; throws `RangeError` naming the bad entry. */
+  #resolveGroups(groups: ClientConfig["groups"]): void {
+    if (groups === undefined) return;
+    if (typeof groups !== "object" || groups === null)
+      throw new RangeError(`expected an object of groups for groups, got ${String(groups)}`);
+    for (const [name, group] of Object.entries(groups)) {
+      const where = `groups.${name}`;
+      if (!name || !Array.isArray(group?.targets) || group.targets.length === 0)
+        throw new RangeError(`expected a non-empty targets list for ${where}.targets`);
+      const members: ModelSpec[] = [];
+      for (const [i, ref] of group.targets.entries()) {
+        checkRef(`${where}.targets[${i}]`, ref);
+        const spec = toSpec(ref);
+        if (!members.some((m) => m.provider === spec.provider && m.model === spec.model))
+          members.push(spec);
+      }
+      const strategy = oneOf(`${where}.strategy`, group.strategy ?? "least-busy", [
+        "least-busy",
+        "round-robin",
+        "latency",
+        "weighted",
+      ]);
+      const weights = group.weights ?? group.targets.map(() => 1);
+      if (weights.length !== group.targets.length)
+        throw new RangeError(
+          `expected one weight per target for ${where}.weights, got ${weights.length} for ${group.targets.length}`,
+        );
+      for (const [i, w] of weights.entries()) positiveNumber(`${where}.weights[${i}]`, w);
+      this.#groups.set(name, members);
+      this.#groupSettings.set(name, { name, strategy, weights: [...weights] });
+    }
   }
 
   #firstTarget(options: Pick<CallOptions, "model" | "provider">): ModelSpec {

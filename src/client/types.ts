@@ -1,6 +1,8 @@
 import type { BackoffOptions } from "../resilience/backoff.js";
 import type { CircuitBreakerOptions, CircuitState } from "../resilience/circuit-breaker.js";
 import type { RetryBudgetOptions } from "../resilience/retry-budget.js";
+import type { GroupStrategy } from "../routing/group-balancer.js";
+import type { HedgeOptions } from "../routing/hedge.js";
 import type { StateStore } from "../state/state-store.js";
 import type {
   AttemptRecord,
@@ -26,6 +28,22 @@ export interface ModelSpec {
 
 /** A target as configured: `{ provider, model }` or the seed's `[provider, model]` tuple. */
 export type ModelRef = ModelSpec | readonly [provider: string, model: string];
+
+/**
+ * A deployment group: equivalent targets (the same model behind several keys, regions or
+ * resources) behind one name that calls use as their `model`.
+ *
+ * @example
+ * { targets: [["openai", "gpt-4o"], ["azure-east", "gpt-4o"]], strategy: "least-busy" }
+ */
+export interface DeploymentGroup {
+  /** The members, in order. At least one. */
+  readonly targets: readonly ModelRef[];
+  /** How the first member of a call is picked. @default "least-busy" */
+  readonly strategy?: GroupStrategy | undefined;
+  /** `weighted`: one positive weight per member, in order. @default 1 each */
+  readonly weights?: readonly number[] | undefined;
+}
 
 /** What to do when a stream fails after content reached the caller (SPEC §4). */
 export type MidStreamFailure = "error" | "restart" | "continue";
@@ -150,6 +168,20 @@ export interface ClientConfig {
   readonly catalogue?: readonly ModelCapabilities[] | ModelCatalogue | undefined;
   /** Environment to read keys and base URLs from. @default process.env where it exists */
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+  /**
+   * Deployment groups by name: a call whose `model` is a group name (and that names no
+   * `provider`) goes to the member the group's strategy picks among those not open or cooling
+   * down; the other members follow it, then the fallbacks.
+   */
+  readonly groups?: Readonly<Record<string, DeploymentGroup>> | undefined;
+  /**
+   * Proactive throttling: the rate-limit headers of every answer are kept per target (in the
+   * state store once they run low), and a target without requests or tokens left for the call
+   * is treated as cooling down until its reset instead of spending a 429. @default true
+   */
+  readonly throttling?: boolean | undefined;
+  /** Hedged requests (opt-in): a second request when an attempt stays silent too long. @default none */
+  readonly hedge?: HedgeOptions | false | undefined;
 }
 
 /** Options of one `complete()` / `stream()` / `chat()` call. Every field is optional. */

@@ -17,6 +17,8 @@ export {
   parseModelName,
   type RetryAfterStyle,
 } from "./faults.js";
+export type { LatencyByModel, LatencyDistribution } from "./latency.js";
+export type { SimulatedRateLimit } from "./rate-limiter.js";
 export {
   BUILT_IN_SCENARIO_NAMES,
   BUILT_IN_SCENARIOS,

@@ -5,7 +5,9 @@ import { type AnswerPlan, DEFAULT_TEXT, planAnswer } from "./answer.js";
 import { anthropicWire } from "./anthropic-wire.js";
 import { azureWire } from "./azure-wire.js";
 import { type Fault, parseModelName } from "./faults.js";
+import { checkLatency, drawLatency, type LatencyByModel } from "./latency.js";
 import { openaiWire } from "./openai-wire.js";
+import { KeyRateLimiter, rateLimitHeadersFor, type SimulatedRateLimit } from "./rate-limiter.js";
 import {
   BUILT_IN_SCENARIO_NAMES,
   BUILT_IN_SCENARIOS,
@@ -40,6 +42,10 @@ export interface SimulatorOptions {
    * still checked). @default false
    */
   readonly keyless?: boolean | undefined;
+  /** A real rate limit per API key (requests and tokens per window). @default none */
+  readonly rateLimit?: SimulatedRateLimit | undefined;
+  /** Time before each answer, per model: fixed or a distribution with a tail. @default none */
+  readonly latency?: LatencyByModel | undefined;
 }
 
 /** How a request ended, as the simulator saw it. */
@@ -117,6 +123,10 @@ export interface Simulator {
   setScenario(scenario: Scenario | string | undefined): void;
   /** The scenario in force, as given. */
   scenario(): Scenario | undefined;
+  /** Replaces the per-key rate limit (`undefined`: none); counters start afresh. */
+  setRateLimit(limit: SimulatedRateLimit | undefined): void;
+  /** Replaces the per-model latency table (`undefined`: none). */
+  setLatency(latency: LatencyByModel | undefined): void;
   /** Stops listening, ends every open connection (keep-alive, stalled, hung) and pending timer. */
   close(): Promise<void>;
 }
@@ -183,6 +193,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const now = options.now ?? Date.now;
   const tokenDelayMs = options.tokenDelayMs ?? 0;
   const maxLog = options.maxLogEntries ?? 10_000;
+  let limiter = options.rateLimit ? new KeyRateLimiter(options.rateLimit) : undefined;
+  let latency = options.latency;
+  if (latency) checkLatency(latency);
 
   let scenarioSource = resolveScenario(options.scenario);
   let compiled: CompiledScenario | undefined = scenarioSource
@@ -336,9 +349,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     req: IncomingMessage,
     res: ServerResponse,
     entry: MutableEntry,
-    wire: Wire,
+    baseWire: Wire,
     body: unknown,
+    apiKey: string,
   ) => {
+    let wire = baseWire;
     const id = ++serial;
     const requestId = wire.requestId(id);
     entry.requestId = requestId;
@@ -410,6 +425,31 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       text: answerText(),
       toolCallId: wire.toolCallId(id),
     });
+    if (limiter) {
+      // Charged at admission like the real APIs: the input estimate plus the output asked for.
+      const tokens = plan.inputTokens + (chat.answer.maxTokens ?? plan.outputTokens);
+      const admission = limiter.admit(apiKey, tokens, entry.time);
+      const truthful = rateLimitHeadersFor(wire.name, admission.state);
+      if (!admission.admitted) {
+        entry.fault = `rate-limited-${admission.exceeded}`;
+        const reply = wire.error(
+          {
+            kind: "rate-limit",
+            style: wire.name === "anthropic" ? "seconds" : "reset",
+            waitMs: admission.state.resetMs,
+          },
+          context,
+        );
+        const headers: Record<string, string> = {};
+        for (const [name, value] of Object.entries(reply.headers))
+          if (!/^(x-|anthropic-)ratelimit-/.test(name)) headers[name] = value;
+        return sendReply(res, entry, { ...reply, headers: { ...headers, ...truthful } });
+      }
+      wire = {
+        ...baseWire,
+        successHeaders: (c, s) => ({ ...baseWire.successHeaders(c, s), ...truthful }),
+      };
+    }
     switch (fault.kind) {
       case "reset":
         resetSocket(req.socket);
@@ -433,6 +473,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       case "sse-error":
         if (!chat.stream) return sendReply(res, entry, wire.error(fault, context));
         break;
+    }
+    const delayMs = drawLatency(latency, context.model, chat.model, state.count - 1, seed());
+    if (delayMs > 0) {
+      await sleep(delayMs);
+      if (res.destroyed || closed) return;
     }
     if (chat.stream)
       return stream(
@@ -635,7 +680,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         const message = "error" in rejected ? rejected.error : "invalid JSON";
         return sendReply(res, entry, wire.error({ kind: "bad-request", message }, context));
       }
-      return answerChat(req, res, entry, wire, body);
+      return answerChat(req, res, entry, wire, body, key ?? "");
     }
     return sendReply(
       res,
@@ -682,7 +727,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     reset() {
       log = [];
       nextId = 1;
+      limiter?.reset();
       restartClocks();
+    },
+    setRateLimit(limit) {
+      limiter = limit ? new KeyRateLimiter(limit) : undefined;
+    },
+    setLatency(table) {
+      if (table) checkLatency(table);
+      latency = table;
     },
     setScenario(scenario) {
       const source = resolveScenario(scenario);
