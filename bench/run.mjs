@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --suites=overhead,chaos,memory,stores,routing] [-- --only=retry-client,floor-http]`
+// `npm run bench [-- --quick] [-- --suites=overhead,chaos,memory,stores,routing,gateway] [-- --only=retry-client,floor-http]`
 // Builds dist/ if it is missing or older than src/, copies it to bench/.dist (so a rebuild by
 // someone else cannot pull it away mid-run), runs the suites, and writes BENCHMARKS.md, the
 // JSON results and the SVG chart.
@@ -6,6 +6,14 @@ import { execSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import {
+  gatewayTargets,
+  renderGatewaySection,
+  renderReadmeTable,
+  spliceGatewaySection,
+  spliceReadmeTable,
+} from "./gateway/report.mjs";
+import { runGateway } from "./gateway/suite.mjs";
 import { prepareDist } from "./lib/dist.mjs";
 import { machine, versions } from "./lib/machine.mjs";
 import { BENCH_DIR } from "./lib/proc.mjs";
@@ -24,7 +32,7 @@ const pick = (name) =>
     .find((a) => a.startsWith(`--${name}=`))
     ?.split("=")[1]
     .split(",");
-const ALL_SUITES = ["overhead", "chaos", "memory", "stores", "routing"];
+const ALL_SUITES = ["overhead", "chaos", "memory", "stores", "routing", "gateway"];
 const suites = pick("suites") ?? ALL_SUITES;
 const only = pick("only");
 const log = (line) => console.log(line);
@@ -64,6 +72,7 @@ const runners = {
   memory: runMemory,
   stores: runStores,
   routing: runRouting,
+  gateway: runGateway,
 };
 const run = async (name) => {
   const t = performance.now();
@@ -76,7 +85,9 @@ if (quick && suites.includes("chaos")) {
   // it; overhead, which measures CPU, runs alone first.
   if (suites.includes("overhead")) await run("overhead");
   // Routing measures latency in real time: it runs alone, last.
-  const rest = suites.filter((s) => s !== "overhead" && s !== "chaos" && s !== "routing");
+  const rest = suites.filter(
+    (s) => s !== "overhead" && s !== "chaos" && s !== "routing" && s !== "gateway",
+  );
   await Promise.all([
     run("chaos"),
     (async () => {
@@ -84,6 +95,8 @@ if (quick && suites.includes("chaos")) {
     })(),
   ]);
   if (suites.includes("routing")) await run("routing");
+  // The gateway measures CPU and latency: alone too.
+  if (suites.includes("gateway")) await run("gateway");
 } else {
   for (const name of suites) await run(name);
 }
@@ -102,7 +115,7 @@ if (!quick && pick("suites")) {
   } catch {}
 }
 results.seconds = (performance.now() - t0) / 1000;
-results.targets = evaluateTargets(results);
+results.targets = [...evaluateTargets(results), ...gatewayTargets(results.gateway)];
 
 mkdirSync(join(BENCH_DIR, "results"), { recursive: true });
 writeFileSync(
@@ -110,7 +123,18 @@ writeFileSync(
   `${JSON.stringify(results, null, 2)}\n`,
 );
 if (results.overhead) writeFileSync(join(BENCH_DIR, "results/overhead.svg"), renderSvg(results));
-writeFileSync(join(ROOT, "BENCHMARKS.md"), renderMarkdown(results));
+// The gateway has its own section (between markers) and a copy of its table in the README.
+const gatewaySection = renderGatewaySection(results.gateway, results);
+const markdown = renderMarkdown(results);
+writeFileSync(
+  join(ROOT, "BENCHMARKS.md"),
+  gatewaySection ? spliceGatewaySection(markdown, gatewaySection) : markdown,
+);
+if (results.gateway && !quick && suites.includes("gateway")) {
+  const readmePath = join(ROOT, "README.md");
+  const readme = readFileSync(readmePath, "utf8");
+  writeFileSync(readmePath, spliceReadmeTable(readme, renderReadmeTable(results.gateway, results)));
+}
 log(`\nTargets (${results.seconds.toFixed(0)} s):`);
 for (const t of results.targets)
   log(`  ${t.met ? "met   " : "MISSED"} ${t.name}: ${t.value} (${t.limit})`);

@@ -21,5 +21,11 @@ for (const flags of [["--emitDeclarationOnly"], ["--removeComments", "--declarat
   );
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
+// Only the declarations a public entry point reaches are shipped.
+const prune = spawnSync(process.execPath, [join(root, "scripts", "prune-declarations.mjs")], {
+  cwd: root,
+  stdio: "inherit",
+});
+if (prune.status !== 0) process.exit(prune.status ?? 1);
 // Windows has no executable bit (npm writes .cmd shims there); elsewhere the bin needs it.
 if (process.platform !== "win32") chmodSync(join(root, "dist", "cli", "main.js"), 0o755);

@@ -167,8 +167,8 @@ const CONFIG: SchemaOf<ClientConfig, Exclude<keyof ClientConfig, (typeof NOT_IN_
   hedge: { objectOrFalse: HEDGE },
 };
 
-/** The CLI's own keys of the config file (not `ClientConfig` fields). */
-const CLI_KEYS: Schema = { state: "string" };
+/** The CLI's own keys of the config file (not `ClientConfig` fields); `serve` checks `gateway`. */
+const CLI_KEYS: Schema = { state: "string", gateway: "json" };
 
 const typeName = (value: unknown): string =>
   value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;

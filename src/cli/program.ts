@@ -6,6 +6,7 @@ import { demoCommand } from "./commands/demo.js";
 import { healthCommand } from "./commands/health.js";
 import { modelsCommand } from "./commands/models.js";
 import { readMessage, type SendOptions, sendCommand } from "./commands/send.js";
+import { registerServe } from "./commands/serve.js";
 import { simulateCommand } from "./commands/simulate.js";
 import { type CommandContext, interruption, openContext } from "./context.js";
 import { CliError, describeError, EXIT, errorJson, exitCodeOf } from "./exit-codes.js";
@@ -206,6 +207,8 @@ export function buildProgram(
     .action(async (opts: { port: string; scenario: string; seed?: string }, command: Command) => {
       await simulateCommand(out, opts, command.optsWithGlobals<GlobalFlags>().json === true);
     });
+
+  registerServe(program, out);
 
   program
     .command("demo")

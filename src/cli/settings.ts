@@ -173,7 +173,14 @@ export async function resolveSettings(
     };
   }
 
-  const { state: fileState, ...rest } = fileConfig;
+  // `state` and `gateway` (read by `serve`) are the CLI's own keys, not client settings.
+  const {
+    state: fileState,
+    gateway: _gateway,
+    ...rest
+  } = fileConfig as typeof fileConfig & {
+    gateway?: unknown;
+  };
   const config: ClientConfig = {
     ...rest,
     providers,
