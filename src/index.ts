@@ -40,7 +40,7 @@ export type {
   TargetSkippedEvent,
   WarningEvent,
 } from "./client/instrumentation.js";
-export { type CircuitStatus, RetryClient } from "./client/retry-client.js";
+export { type CircuitStatus, type CooldownStatus, RetryClient } from "./client/retry-client.js";
 export type {
   CallOptions,
   ChatResponse,
@@ -63,7 +63,12 @@ export * from "./errors/index.js";
 export { getDefaultTransport, setDefaultTransport } from "./http/default-transport.js";
 export { createFetchTransport } from "./http/fetch-transport.js";
 export { parseRateLimitHeaders } from "./http/rate-limit.js";
-export type { Transport, TransportRequest, TransportResponse } from "./http/transport.js";
+export {
+  BodyTooLargeError,
+  type Transport,
+  type TransportRequest,
+  type TransportResponse,
+} from "./http/transport.js";
 export { Message } from "./message.js";
 export {
   AnthropicProvider,

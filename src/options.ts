@@ -51,7 +51,34 @@ export function oneOf<T extends string>(name: string, value: T, choices: readonl
   return value;
 }
 
-/** An optional timeout: undefined, or a positive finite number of milliseconds. */
-export function optionalTimeout(name: string, value: number | undefined): number | undefined {
-  return value === undefined ? undefined : positiveNumber(name, value);
+/**
+ * The longest delay a timer can honour: `setTimeout` fires after about 1 ms for anything longer
+ * than 2³¹ − 1 ms (about 24.8 days), so a longer timeout would fire early instead of late.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * An optional timeout: undefined, or a positive number of milliseconds no longer than
+ * {@link MAX_TIMER_MS}. With `allowNone`, `Infinity` means "no timeout".
+ */
+export function optionalTimeout(
+  name: string,
+  value: number | undefined,
+  allowNone = false,
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (allowNone && value === Number.POSITIVE_INFINITY) return value;
+  positiveNumber(name, value);
+  return timerMs(name, value);
+}
+
+/**
+ * A number of milliseconds a timer can honour: at most {@link MAX_TIMER_MS}.
+ * @throws RangeError naming the option and the value.
+ */
+export function timerMs(name: string, value: number): number {
+  if (value > MAX_TIMER_MS) {
+    fail(`at most ${MAX_TIMER_MS} ms (about 24.8 days; longer timers fire early)`, name, value);
+  }
+  return value;
 }

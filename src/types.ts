@@ -122,7 +122,10 @@ export interface AttemptTimeouts {
   readonly connectTimeoutMs?: number | undefined;
   /** Streams: from sending the request to the first content delta. */
   readonly firstTokenTimeoutMs?: number | undefined;
-  /** Streams: the longest gap between content deltas. */
+  /**
+   * Streams: the longest gap between content (or reasoning) deltas once content started;
+   * keep-alives do not count. `Infinity` turns it off. @default 300000 (5 minutes)
+   */
   readonly idleTimeoutMs?: number | undefined;
   /**
    * A connection closed with no response byte after the target stayed silent this long is a

@@ -156,6 +156,8 @@ const CONFIG: SchemaOf<ClientConfig, Exclude<keyof ClientConfig, (typeof NOT_IN_
   idleTimeoutMs: "number",
   deadlineMs: "number",
   silentTargetMs: "number",
+  maxResponseBytes: "number",
+  maxSseEventBytes: "number",
   midStreamFailure: oneOf<NonNullable<ClientConfig["midStreamFailure"]>>({
     error: true,
     restart: true,

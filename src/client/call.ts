@@ -41,7 +41,9 @@ import type {
   Warning,
 } from "../types.js";
 import type { ModelCatalogue } from "./catalogue.js";
+import { type Cooldown, cappedCooldown, cooldownKey, readCooldown } from "./cooldown.js";
 import { CallTelemetry, type Instruments } from "./instrumentation.js";
+import { linkSignals } from "./link-signals.js";
 import type {
   CallOptions,
   ChatResponse,
@@ -90,12 +92,6 @@ type AttemptStarted = ReturnType<CallTelemetry["attemptStart"]>;
 type AttemptResult =
   | ChatResponse
   | { error: unknown; ttftMs: number | undefined; usage?: Usage | undefined; cancelled?: true };
-
-/** Cooldown record stored under `cooldown:<provider:model>`. */
-interface Cooldown {
-  readonly until: number;
-  readonly retryAfterMs: number;
-}
 
 /** A target's run ended without an answer. */
 interface TargetFailure {
@@ -289,7 +285,7 @@ export class Call {
     const group = this.#group;
     const keys = pending.map((target) => this.#engine.keyOf(target));
     const breakers = keys.map((key) => this.#engine.breaker(key));
-    const reads = keys.map((key) => `cooldown:${key}`);
+    const reads = keys.map(cooldownKey);
     const breakerAt = reads.length;
     for (const breaker of breakers) if (breaker) reads.push(breaker.stateKey);
     const throttleAt = reads.length;
@@ -309,7 +305,8 @@ export class Call {
       let throttled = false;
       const usable: number[] = [];
       for (let i = 0; i < pending.length; i++) {
-        const cooldown = values[i] as Cooldown | undefined;
+        let cooldown = readCooldown(values[i]);
+        if (cooldown === "corrupt") cooldown = await this.#dropCorrupt(reads[i]!);
         let blocked = cooldown && cooldown.until > now ? cooldown.until : 0;
         let byThrottle = false;
         if (throttle) {
@@ -661,9 +658,8 @@ export class Call {
     const launch = (laneTarget: ModelSpec, at: number) => {
       const index = lanes.length;
       const controller = new AbortController();
-      const signal = this.#signal
-        ? AbortSignal.any([this.#signal, controller.signal])
-        : controller.signal;
+      // Not AbortSignal.any: it would leave a record on a long-lived caller signal per lane.
+      const { signal = controller.signal, unlink } = linkSignals([this.#signal, controller.signal]);
       const held: StreamEvent[] = [];
       const lane: Lane = {
         index,
@@ -696,6 +692,7 @@ export class Call {
       };
       void running.result.then((result) => {
         running.done = result;
+        unlink?.();
       });
       lanes.push(running);
     };
@@ -770,13 +767,13 @@ export class Call {
     }
     if (candidates.length === 0) return target;
     const keys = candidates.map(keyOf);
-    const values = await this.#engine.store.getMany<Cooldown>(keys.map((k) => `cooldown:${k}`));
+    const values = await this.#engine.store.getMany<unknown>(keys.map(cooldownKey));
     const now = this.#now();
     const free = candidates
       .map((_, i) => i)
       .filter((i) => {
-        const cooldown = values[i];
-        if (cooldown && cooldown.until > now) return false;
+        const cooldown = readCooldown(values[i]);
+        if (cooldown && cooldown !== "corrupt" && cooldown.until > now) return false;
         return !router.throttle?.blockedUntil(keys[i]!, undefined, this.#requestEstimate(), now);
       });
     if (free.length === 0) return target;
@@ -934,13 +931,27 @@ export class Call {
   }
 
   async #coolDown(key: string, waitMs: number): Promise<void> {
-    if (waitMs <= 0) return;
-    const cooldown: Cooldown = { until: this.#now() + waitMs, retryAfterMs: waitMs };
+    const cooldown = cappedCooldown(this.#now(), waitMs, this.#engine.maxRetryAfterMs);
+    if (cooldown === undefined) return;
     await this.#engine.store.update<Cooldown>(
-      `cooldown:${key}`,
-      (current) => (current && current.until >= cooldown.until ? current : cooldown),
-      waitMs,
+      cooldownKey(key),
+      (current) => {
+        const valid = readCooldown(current);
+        return valid && valid !== "corrupt" && valid.until >= cooldown.until ? valid : cooldown;
+      },
+      cooldown.retryAfterMs,
     );
+  }
+
+  /** A corrupted cooldown record counts as absent: warn, and delete it. */
+  async #dropCorrupt(storeKey: string): Promise<undefined> {
+    this.#warn({
+      code: "state-corrupt",
+      message: `ignored a corrupted cooldown record (${storeKey}): no finite "until" time`,
+    });
+    // Heal the store, so the warning is not repeated on every call.
+    await this.#engine.store.delete(storeKey).catch(() => {});
+    return undefined;
   }
 
   #fallback(from: ModelSpec, to: ModelSpec, error: Error): void {

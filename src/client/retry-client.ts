@@ -5,6 +5,7 @@ import {
   oneOf,
   optionalTimeout,
   positiveNumber,
+  timerMs,
 } from "../options.js";
 import {
   ANTHROPIC_DEFAULT_BASE_URL,
@@ -38,7 +39,9 @@ import type { ChatMessage, Provider, Warning } from "../types.js";
 import { Call, type CallEngine, endpointDigest, targetKey } from "./call.js";
 import { DEFAULT_MODELS, ModelCatalogue, providerOf } from "./catalogue.js";
 import { ChatStream } from "./chat-stream.js";
+import { readCooldown } from "./cooldown.js";
 import { type CallContext, Instruments } from "./instrumentation.js";
+import { linkSignals } from "./link-signals.js";
 import type {
   CallOptions,
   ChatResponse,
@@ -67,6 +70,18 @@ export interface CircuitStatus {
   readonly snapshot: BreakerSnapshot;
 }
 
+/** One row of {@link RetryClient.cooldowns}: a target skipped after a rate limit. */
+export interface CooldownStatus {
+  /** `provider:model`. */
+  readonly key: string;
+  /** When the cooldown ends (milliseconds since the epoch, the store's clock). */
+  readonly until: number;
+  /** Milliseconds left. */
+  readonly remainingMs: number;
+  /** The wait it was set for (never more than `maxRetryAfterMs`). */
+  readonly retryAfterMs: number;
+}
+
 /**
  * The resilient LLM client: every call walks a chain of targets (the call's model, then the
  * fallbacks), retrying each per the failure table of the README — honouring what the server
@@ -87,6 +102,8 @@ export class RetryClient {
   readonly #engine: CallEngine;
   readonly #env: Readonly<Record<string, string | undefined>>;
   readonly #providers = new Map<string, Provider>();
+  /** The providers this client built (not those passed in): `close()` closes their idle sockets. */
+  readonly #ownProviders = new Set<Provider>();
   readonly #breakers = new Map<string, CircuitBreaker>();
   readonly #listeners = new Set<(event: StreamEvent) => void>();
   /** Per provider name: the base URL its state keys name (undefined on the default endpoint). */
@@ -116,7 +133,8 @@ export class RetryClient {
     checkInstrumentation(config.instrumentation);
     resolveBreakerOptions(config.circuitBreaker);
     if (config.maxRetryAfterMs !== undefined) {
-      nonNegativeNumber("maxRetryAfterMs", config.maxRetryAfterMs, true);
+      // Infinity cannot be honoured: a wait past a timer's range would end early and spin.
+      timerMs("maxRetryAfterMs", nonNegativeNumber("maxRetryAfterMs", config.maxRetryAfterMs));
     }
     this.store = config.stateStore ?? new MemoryStateStore();
     this.catalogue =
@@ -232,6 +250,7 @@ export class RetryClient {
       provider = settings;
     } else if (settings || (BUILT_IN as readonly string[]).includes(name)) {
       provider = this.#createProvider(name, (settings ?? {}) as ProviderSettings);
+      this.#ownProviders.add(provider);
     } else {
       throw new ConfigurationError(
         `unknown provider "${name}": add it to the providers option (with type "openai" or "anthropic")`,
@@ -276,6 +295,26 @@ export class RetryClient {
   }
 
   /**
+   * Every target cooling down after a rate limit, one row per target key, soonest first. A
+   * corrupted record (no finite end time) is left out: calls ignore it too.
+   */
+  async cooldowns(): Promise<CooldownStatus[]> {
+    const now = this.store.now();
+    const rows: CooldownStatus[] = [];
+    for (const [storeKey, value] of await this.store.entries<unknown>("cooldown:")) {
+      const cooldown = readCooldown(value);
+      if (cooldown === undefined || cooldown === "corrupt" || cooldown.until <= now) continue;
+      rows.push({
+        key: storeKey.slice("cooldown:".length),
+        until: cooldown.until,
+        remainingMs: cooldown.until - now,
+        retryAfterMs: cooldown.retryAfterMs,
+      });
+    }
+    return rows.sort((a, b) => a.until - b.until || a.key.localeCompare(b.key));
+  }
+
+  /**
    * Closes the breaker of `key` and clears its cooldown; all of them without a key. A key
    * without an endpoint (`provider:model`) also resets that model on every other endpoint of
    * the provider (`provider@…:model`).
@@ -312,9 +351,14 @@ export class RetryClient {
    * the client made itself (the default memory store) is closed here; a store passed in as
    * `stateStore` is left open — it may be shared with other clients — so close it yourself
    * after the last client that uses it: `await client.close(); await store.close();`.
+   * It also closes the idle keep-alive connections of the providers it built (connections in
+   * use are left alone).
    */
   async close(): Promise<void> {
     this.#unsubscribe?.();
+    for (const provider of this.#ownProviders) {
+      (provider as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    }
     if (!this.config.stateStore) await this.store.close();
   }
 
@@ -350,10 +394,8 @@ export class RetryClient {
         deadlineMs,
       );
     }
-    const signals = [callerSignal, deadline?.signal, streamSignal].filter(
-      (s): s is AbortSignal => s !== undefined,
-    );
-    const signal = signals.length <= 1 ? signals[0] : AbortSignal.any(signals);
+    // Not AbortSignal.any: it leaves a record on a long-lived caller signal for every call.
+    const { signal, unlink } = linkSignals([callerSignal, deadline?.signal, streamSignal]);
     const groupName = this.#groups.size > 0 ? this.#groupName(options) : undefined;
     const call = new Call(
       this.#engine,
@@ -366,7 +408,11 @@ export class RetryClient {
       groupName === undefined ? undefined : this.#group(groupName),
     );
     const answer = call.run();
-    return timer === undefined ? answer : answer.finally(() => clearTimeout(timer));
+    if (timer === undefined && unlink === undefined) return answer;
+    return answer.finally(() => {
+      clearTimeout(timer);
+      unlink?.();
+    });
   }
 
   /**
@@ -493,6 +539,8 @@ export class RetryClient {
         baseURL: settings.baseURL,
         headers: settings.headers,
         fetch: this.config.fetch,
+        maxResponseBytes: this.config.maxResponseBytes,
+        maxSseEventBytes: this.config.maxSseEventBytes,
         silentTargetMs: this.config.silentTargetMs,
       }),
     };
@@ -671,7 +719,8 @@ function validateCommon(o: ClientConfig | CallOptions): void {
   optionalTimeout("timeoutMs", o.timeoutMs);
   optionalTimeout("connectTimeoutMs", o.connectTimeoutMs);
   optionalTimeout("firstTokenTimeoutMs", o.firstTokenTimeoutMs);
-  optionalTimeout("idleTimeoutMs", o.idleTimeoutMs);
+  // Infinity turns the default idle bound off.
+  optionalTimeout("idleTimeoutMs", o.idleTimeoutMs, true);
   optionalTimeout("deadlineMs", o.deadlineMs);
   if (o.midStreamFailure !== undefined) {
     oneOf("midStreamFailure", o.midStreamFailure, ["error", "restart", "continue"]);

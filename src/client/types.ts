@@ -148,10 +148,24 @@ export interface ClientConfig {
   readonly connectTimeoutMs?: number | undefined;
   /** Streams: to the first content delta. @default none */
   readonly firstTokenTimeoutMs?: number | undefined;
-  /** Streams: longest gap between content deltas. @default none */
+  /**
+   * Streams: longest gap between content deltas once content started (keep-alive comments and
+   * pings do not count; reasoning deltas do). `Infinity` turns it off. @default 300000 (5 min)
+   */
   readonly idleTimeoutMs?: number | undefined;
   /** The whole call, retries, waits and fallbacks included. @default none */
   readonly deadlineMs?: number | undefined;
+  /**
+   * The largest non-streaming response body read, in bytes; a longer one fails as
+   * `ServerError` code `response_too_large`. @default 33554432 (32 MiB)
+   */
+  readonly maxResponseBytes?: number | undefined;
+  /**
+   * Streams: the largest server-sent event (and longest line) buffered, in bytes; past it the
+   * attempt fails as `ServerError` code `sse_event_too_large` / `sse_line_too_large`.
+   * @default 8388608 (8 MiB)
+   */
+  readonly maxSseEventBytes?: number | undefined;
   /**
    * A connection closed with no response byte after the target stayed silent this long is a
    * silent target: like a timeout with no answer, it falls back at once and is retried only

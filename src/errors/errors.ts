@@ -1,4 +1,5 @@
 import type { AttemptRecord, RateLimitInfo } from "../types.js";
+import { redactOptional } from "./redact.js";
 
 const KINDS = Symbol.for("retry-client.error.kinds");
 
@@ -82,6 +83,13 @@ export interface ProviderErrorOptions extends RetryClientErrorOptions {
   readonly rateLimit?: RateLimitInfo | undefined;
   /** The provider's own message (never contains request headers). */
   readonly providerMessage?: string | undefined;
+  /**
+   * The API key of the request. Every text the server controls (`type`, `code`, `requestId`,
+   * the message) is cleared of it, and of anything shaped like a key, before the error exists:
+   * its message, stack, `toJSON()`, `util.inspect` and every copy made of them. It is never
+   * stored on the error.
+   */
+  readonly secret?: string | undefined;
 }
 
 /** Any error answer from a provider: an HTTP error status or an in-band stream error event. */
@@ -99,16 +107,32 @@ export class ProviderError extends RetryClientError {
   readonly rateLimit: RateLimitInfo | undefined;
 
   constructor(options: ProviderErrorOptions) {
-    super(formatProviderMessage(options), options);
+    const clean = redacted(options);
+    super(formatProviderMessage(clean), options);
     this.provider = options.provider;
     this.model = options.model;
     this.status = options.status;
-    this.type = options.type;
-    this.code = options.code;
-    this.requestId = options.requestId;
+    this.type = clean.type;
+    this.code = clean.code;
+    this.requestId = clean.requestId;
     this.retryAfterMs = options.retryAfterMs;
     this.rateLimit = options.rateLimit;
   }
+}
+
+/** The server-controlled texts of `o`, cleared of the key and of anything shaped like one. */
+function redacted(o: ProviderErrorOptions): ProviderErrorOptions {
+  const secret = o.secret;
+  return {
+    provider: o.provider,
+    model: o.model,
+    status: o.status,
+    type: redactOptional(o.type, secret),
+    code: redactOptional(o.code, secret),
+    requestId: redactOptional(o.requestId, secret),
+    retryAfterMs: o.retryAfterMs,
+    providerMessage: redactOptional(o.providerMessage, secret),
+  };
 }
 
 function formatProviderMessage(o: ProviderErrorOptions): string {

@@ -1,11 +1,12 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import type {
-  Transport,
-  TransportHeaders,
-  TransportRequest,
-  TransportResponse,
-  TransportSignal,
+import {
+  BodyTooLargeError,
+  type Transport,
+  type TransportHeaders,
+  type TransportRequest,
+  type TransportResponse,
+  type TransportSignal,
 } from "./transport.js";
 
 /** Options of {@link createNodeTransport}. */
@@ -43,6 +44,10 @@ export function createNodeTransport(options: NodeTransportOptions = {}): Transpo
   const httpsAgent = options.httpsAgent ?? new HttpsAgent(agentOptions);
 
   return {
+    closeIdleConnections(): void {
+      closeIdle(httpAgent);
+      closeIdle(httpsAgent);
+    },
     request(request: TransportRequest): Promise<TransportResponse> {
       return new Promise<TransportResponse>((resolve, reject) => {
         const signal = request.signal;
@@ -79,6 +84,14 @@ export function createNodeTransport(options: NodeTransportOptions = {}): Transpo
       });
     },
   };
+}
+
+/** Destroys the sockets an agent keeps for reuse; sockets in use are not touched. */
+function closeIdle(agent: HttpAgent): void {
+  const free = agent.freeSockets as Record<string, Array<{ destroy(): void }> | undefined>;
+  for (const name of Object.keys(free)) {
+    for (const socket of free[name] ?? []) socket.destroy();
+  }
 }
 
 interface Target {
@@ -131,18 +144,35 @@ class NodeTransportResponse implements TransportResponse {
     this.headers = res.headers;
   }
 
-  text(): Promise<string> {
+  text(options?: { readonly maxBytes?: number }): Promise<string> {
     const res = this.#res;
+    const maxBytes = options?.maxBytes ?? Number.POSITIVE_INFINITY;
     return new Promise<string>((resolve, reject) => {
-      let text = "";
+      // Raw bytes, decoded once at the end: the byte count is exact and the limit is checked
+      // before a chunk is kept, so memory never holds more than the limit plus one chunk.
+      const chunks: Buffer[] = [];
+      let bytes = 0;
       let ended = false;
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        text += chunk;
+      res.on("data", (chunk: Buffer) => {
+        if (ended) return;
+        bytes += chunk.length;
+        if (bytes > maxBytes) {
+          ended = true;
+          chunks.length = 0;
+          res.destroy();
+          reject(new BodyTooLargeError(maxBytes));
+          return;
+        }
+        chunks.push(chunk);
       });
       res.on("end", () => {
+        if (ended) return;
         ended = true;
-        resolve(text);
+        resolve(
+          chunks.length === 1
+            ? (chunks[0] as Buffer).toString("utf8")
+            : Buffer.concat(chunks, bytes).toString("utf8"),
+        );
       });
       res.on("error", reject);
       res.on("close", () => {

@@ -137,3 +137,27 @@ describe("retryAfterMsFrom", () => {
     ).toBe(700);
   });
 });
+
+describe("hostile waits", () => {
+  it("every header wait is finite and at most 2^31 - 1 ms", () => {
+    const now = Date.UTC(2026, 0, 1);
+    const far = new Date(now + 50 * 365 * 86_400_000).toUTCString();
+    for (const headers of [
+      { "retry-after": "1e308" },
+      { "retry-after-ms": "1e308" },
+      { "retry-after": "999999999" },
+      { "retry-after": far },
+      { "x-ratelimit-reset-requests": "99999999h" },
+      { "anthropic-ratelimit-tokens-reset": "2099-01-01T00:00:00Z" },
+    ]) {
+      const info = parseRateLimitHeaders(headers, now);
+      for (const value of Object.values(info)) {
+        expect(Number.isFinite(value)).toBe(true);
+        expect(value).toBeLessThanOrEqual(2_147_483_647);
+      }
+    }
+    expect(parseRateLimitHeaders({ "retry-after": "Infinity" }).retryAfterMs).toBeUndefined();
+    expect(parseRateLimitHeaders({ "retry-after": "NaN" }).retryAfterMs).toBeUndefined();
+    expect(parseRateLimitHeaders({ "retry-after": "-5" }).retryAfterMs).toBeUndefined();
+  });
+});

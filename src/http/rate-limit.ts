@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from "../options.js";
 import type { RateLimitInfo } from "../types.js";
 import { headerValue, type TransportHeaders } from "./transport.js";
 
@@ -52,21 +53,46 @@ function number(text: string | undefined): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/**
+ * The longest wait a header can ask for: {@link MAX_TIMER_MS} (about 24.8 days). A server
+ * asking for more (`Retry-After: 1e308`, a date 50 years ahead, `99999999h`) gets this: still
+ * far beyond any `maxRetryAfterMs`, so the call falls back at once, and always a finite number.
+ */
+export const MAX_HEADER_WAIT_MS = MAX_TIMER_MS;
+
+/** A wait read from a header: finite, never negative, at most {@link MAX_HEADER_WAIT_MS}. */
+function wait(ms: number | undefined): number | undefined {
+  if (ms === undefined || Number.isNaN(ms) || ms < 0) return undefined;
+  return Math.min(ms, MAX_HEADER_WAIT_MS);
+}
+
 /** `retry-after`: delay-seconds or an HTTP date, in milliseconds from `now` (never negative). */
 function retryAfter(text: string | undefined, now: number): number | undefined {
   if (text === undefined) return undefined;
   const seconds = number(text);
-  if (seconds !== undefined) return seconds >= 0 ? seconds * 1000 : undefined;
+  if (seconds !== undefined) return seconds >= 0 ? wait(seconds * 1000) : undefined;
   const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  return Number.isNaN(date) ? undefined : wait(Math.max(0, date - now));
+}
+
+/**
+ * The longest reset a rate-limit window can have: one day (the longest window providers use
+ * is per day). A reset header further out (`99999999h`, a date years ahead) is not believed and
+ * is ignored, so neither a wait nor proactive throttling can hold a target for weeks.
+ */
+export const MAX_RESET_MS = 86_400_000;
+
+/** A reset read from a header: ignored when further out than {@link MAX_RESET_MS}. */
+function reset(ms: number | undefined): number | undefined {
+  return ms !== undefined && ms <= MAX_RESET_MS ? wait(ms) : undefined;
 }
 
 /** An Anthropic reset (RFC 3339 time) as milliseconds from `now` (never negative). */
 function resetAt(text: string | undefined, now: number): number | undefined {
   if (text === undefined) return undefined;
   const date = Date.parse(text);
-  if (!Number.isNaN(date)) return Math.max(0, date - now);
-  return parseGoDuration(text);
+  if (!Number.isNaN(date)) return reset(Math.max(0, date - now));
+  return reset(parseGoDuration(text));
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -78,7 +104,9 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  * - OpenAI `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` (resets are Go durations);
  * - Anthropic `anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-{limit,remaining,reset}`
  *   (resets are RFC 3339 times, turned into milliseconds from `now`).
- * Fields without a header are absent.
+ * Fields without a header are absent. Every wait is finite and at most
+ * {@link MAX_HEADER_WAIT_MS}, whatever the server sent; a reset more than a day away
+ * ({@link MAX_RESET_MS}) is ignored.
  *
  * @param now - The clock for HTTP dates and RFC 3339 resets. @default Date.now()
  * @example
@@ -88,7 +116,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export function parseRateLimitHeaders(headers: HeaderSource, now = Date.now()): RateLimitInfo {
   const info: Mutable<RateLimitInfo> = {};
   const retryAfterMs =
-    number(read(headers, "retry-after-ms")) ?? retryAfter(read(headers, "retry-after"), now);
+    wait(number(read(headers, "retry-after-ms"))) ?? retryAfter(read(headers, "retry-after"), now);
   if (retryAfterMs !== undefined && retryAfterMs >= 0) info.retryAfterMs = retryAfterMs;
   const shouldRetry = read(headers, "x-should-retry");
   if (shouldRetry === "true") info.shouldRetry = true;
@@ -99,14 +127,14 @@ export function parseRateLimitHeaders(headers: HeaderSource, now = Date.now()): 
   value = number(read(headers, "x-ratelimit-remaining-requests"));
   if (value !== undefined) info.remainingRequests = value;
   let text = read(headers, "x-ratelimit-reset-requests");
-  value = text === undefined ? undefined : parseGoDuration(text);
+  value = text === undefined ? undefined : reset(parseGoDuration(text));
   if (value !== undefined) info.resetRequestsMs = value;
   value = number(read(headers, "x-ratelimit-limit-tokens"));
   if (value !== undefined) info.limitTokens = value;
   value = number(read(headers, "x-ratelimit-remaining-tokens"));
   if (value !== undefined) info.remainingTokens = value;
   text = read(headers, "x-ratelimit-reset-tokens");
-  value = text === undefined ? undefined : parseGoDuration(text);
+  value = text === undefined ? undefined : reset(parseGoDuration(text));
   if (value !== undefined) info.resetTokensMs = value;
   value = number(read(headers, "anthropic-ratelimit-requests-limit"));
   if (value !== undefined) info.limitRequests ??= value;

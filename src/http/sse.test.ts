@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createSseDecoder, type SseEvent } from "./sse.js";
+import { createSseDecoder, type SseEvent, SseLimitError } from "./sse.js";
 
 function decode(chunks: readonly string[]): { events: SseEvent[]; comments: string[] } {
   const events: SseEvent[] = [];
@@ -33,5 +34,49 @@ describe("createSseDecoder", () => {
       const { events } = decode([text.slice(0, cut), text.slice(cut)]);
       expect(events.map((e) => e.data)).toEqual(["{}", "[DONE]"]);
     }
+  });
+
+  it("with maxEventLength, a line that never ends and an event that never ends fail, each named", () => {
+    const feedUntilError = (chunk: string, first = "") => {
+      const sse = createSseDecoder({ onEvent: () => {} }, { maxEventLength: 1000 });
+      sse.feed(first);
+      for (let i = 0; i < 100; i++) {
+        try {
+          sse.feed(chunk);
+        } catch (error) {
+          return error as SseLimitError;
+        }
+      }
+      return undefined;
+    };
+    const line = feedUntilError("x".repeat(100), "data: ");
+    expect(line).toBeInstanceOf(SseLimitError);
+    expect(line?.part).toBe("line");
+    const event = feedUntilError("data: yyyyyyyyyy\n");
+    expect(event?.part).toBe("event");
+    expect(event?.limit).toBe(1000);
+  });
+
+  it("events under the limit decode the same however the bytes are chunked", () => {
+    const text = 'data: {"a":1}\n\nevent: e\ndata: one\ndata: two\n\n: ping\n\ndata: [DONE]\n\n';
+    fc.assert(
+      fc.property(fc.array(fc.nat(text.length), { maxLength: 6 }), (cuts) => {
+        const points = [...new Set(cuts)].sort((a, b) => a - b);
+        const chunks: string[] = [];
+        let last = 0;
+        for (const p of points) {
+          chunks.push(text.slice(last, p));
+          last = p;
+        }
+        chunks.push(text.slice(last));
+        const events: string[] = [];
+        const sse = createSseDecoder(
+          { onEvent: (e) => events.push(e.data) },
+          { maxEventLength: 20 },
+        );
+        for (const chunk of chunks) sse.feed(chunk);
+        expect(events).toEqual(['{"a":1}', "one\ntwo", "[DONE]"]);
+      }),
+    );
   });
 });

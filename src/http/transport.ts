@@ -50,8 +50,12 @@ export interface TransportRequest {
 export interface TransportResponse {
   readonly status: number;
   readonly headers: TransportHeaders;
-  /** The whole body, decoded as UTF-8. */
-  text(): Promise<string>;
+  /**
+   * The whole body, decoded as UTF-8. With `maxBytes`, a body longer than that many bytes is
+   * cancelled as soon as it passes the limit and the promise rejects with
+   * {@link BodyTooLargeError}: a server that keeps sending cannot exhaust memory.
+   */
+  text(options?: { readonly maxBytes?: number }): Promise<string>;
   /**
    * The body as UTF-8 text chunks split anywhere (never inside a character). Leaving the
    * iteration early (`break`, `return()`) cancels the body.
@@ -68,6 +72,23 @@ export interface TransportResponse {
  */
 export interface Transport {
   request(request: TransportRequest): Promise<TransportResponse>;
+  /**
+   * Optional: closes the connections kept alive for reuse that no request is using (requests in
+   * flight are left alone; later requests open new connections).
+   */
+  closeIdleConnections?(): void;
+}
+
+/** A body passed the `maxBytes` given to {@link TransportResponse.text}. */
+export class BodyTooLargeError extends Error {
+  readonly code = "ERR_BODY_TOO_LARGE";
+  /** The limit that was passed, in bytes. */
+  readonly maxBytes: number;
+  constructor(maxBytes: number) {
+    super(`the response body is longer than ${maxBytes} bytes`);
+    this.name = "BodyTooLargeError";
+    this.maxBytes = maxBytes;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import { positiveNumber } from "../options.js";
+import { MAX_TIMER_MS, positiveNumber, timerMs } from "../options.js";
 import type { Warning } from "../types.js";
 import { MemoryStateStore } from "./memory-state-store.js";
 import { type StateStore, WINDOW_BUCKETS, windowBucket } from "./state-store.js";
@@ -156,8 +156,9 @@ class TimeoutError extends Error {}
  *
  * Redis is never what fails a request. Each operation waits at most `commandTimeoutMs`
  * (default 100 ms); on an error, a timeout or a lost connection it answers from a local
- * {@link MemoryStateStore} and warns once (code `state-store-unreachable`) until Redis answers
- * again (code `state-store-recovered`). It never throws and never queues commands for later.
+ * {@link MemoryStateStore} and warns once (code `state-store-unreachable`) until Redis takes a
+ * write again (code `state-store-recovered`; a Redis that answers reads but refuses writes, as
+ * at `maxmemory`, is still down). It never throws and never queues commands for later.
  * The local store mirrors what this process last read from or wrote to Redis (values and their
  * TTLs), so an outage starts from the fleet's last known breakers and cooldowns, not from
  * scratch; windows start empty locally.
@@ -194,6 +195,7 @@ export class RedisStateStore implements StateStore {
   #skipUntil = 0;
   #everReady: boolean;
   #closed = false;
+  #probing = false;
   /** The first connection, awaited (within the bound) by the operations issued before it. */
   #firstReady: Promise<void> | undefined;
   /** The raw value last seen in Redis per key (null: absent), the guess `update` starts from. */
@@ -207,7 +209,10 @@ export class RedisStateStore implements StateStore {
     this.#now = options.now ?? Date.now;
     this.#local = new MemoryStateStore({ now: this.#now });
     this.#prefix = options.keyPrefix ?? "retry-client:";
-    this.#timeoutMs = positiveNumber("commandTimeoutMs", options.commandTimeoutMs ?? 100);
+    this.#timeoutMs = timerMs(
+      "commandTimeoutMs",
+      positiveNumber("commandTimeoutMs", options.commandTimeoutMs ?? 100),
+    );
     this.#retryIntervalMs = positiveNumber("retryIntervalMs", options.retryIntervalMs ?? 1000);
     this.#warnings = new WarningListeners(options.onWarning);
     if (options.client) {
@@ -221,6 +226,10 @@ export class RedisStateStore implements StateStore {
         autoResendUnfulfilledCommands: false,
         maxRetriesPerRequest: 1,
         connectTimeout: 1000,
+        // `disconnect()` (only after QUIT failed: a wrong password, a server that is not
+        // Redis) arms this timer even for a socket already closed; its default of 2 s kept the
+        // process alive that long after close().
+        disconnectTimeout: 20,
         // Keep reconnecting in the background for ever, at most every second.
         retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 1000),
       });
@@ -391,7 +400,7 @@ export class RedisStateStore implements StateStore {
         return out;
       },
       () => this.#local.entries<T>(prefix),
-      this.#timeoutMs * 10,
+      Math.min(this.#timeoutMs * 10, MAX_TIMER_MS),
     );
   }
 
@@ -490,12 +499,10 @@ export class RedisStateStore implements StateStore {
     const deadline = Date.now() + timeoutMs;
     if (this.#closed || !(await this.#usable(deadline))) return local();
     try {
-      const result = await withTimeout(
+      return await withTimeout(
         remote(() => Date.now() >= deadline),
         Math.max(1, deadline - Date.now()),
       );
-      if (this.#degraded) this.#recovered();
-      return result;
     } catch (error) {
       this.#skipUntil = Date.now() + this.#retryIntervalMs;
       this.#unreachable(error);
@@ -503,13 +510,21 @@ export class RedisStateStore implements StateStore {
     }
   }
 
-  /** Whether to try Redis now; waits (within the bound) only for the very first connection. */
+  /**
+   * Whether to try Redis now; waits (within the bound) only for the very first connection.
+   *
+   * During an outage every operation answers locally; once per `retryIntervalMs` one write
+   * probe (`SET … PX`) decides whether it is over. Only a write that succeeds ends it: a Redis
+   * that answers reads but refuses writes (at `maxmemory`, a read-only replica) is still in the
+   * outage, so the warnings do not flap with the mix of commands — one per outage.
+   */
   async #usable(deadline: number): Promise<boolean> {
     const status = this.#client.status;
     if (status === "ready") {
       this.#everReady = true;
-      if (Date.now() >= this.#skipUntil) return true;
-      return false;
+      if (Date.now() < this.#skipUntil) return false;
+      if (!this.#degraded) return true;
+      return this.#probe(deadline);
     }
     if (status === "wait") this.#client.connect().catch(() => {}); // a lazyConnect client
     // Before the first connection (and before any failure), wait for it within the bound;
@@ -535,6 +550,28 @@ export class RedisStateStore implements StateStore {
     }
     this.#unreachable(this.#lastError ?? new Error(`connection is ${status}`));
     return false;
+  }
+
+  /** One write probe at a time; the operations meanwhile answer locally. */
+  #probe(deadline: number): Promise<boolean> {
+    if (this.#probing) return Promise.resolve(false);
+    this.#probing = true;
+    return withTimeout(
+      this.#client.set(`${this.#prefix}probe`, "1", "PX", 1000),
+      Math.max(1, deadline - Date.now()),
+    ).then(
+      () => {
+        this.#probing = false;
+        if (this.#degraded) this.#recovered();
+        return true;
+      },
+      (error: unknown) => {
+        this.#probing = false;
+        this.#lastError = error;
+        this.#skipUntil = Date.now() + this.#retryIntervalMs;
+        return false;
+      },
+    );
   }
 
   #unreachable(cause: unknown): void {
@@ -591,7 +628,7 @@ export class RedisStateStore implements StateStore {
       }
       if (added) pipeline.pexpire(windowKey, Math.max(1, Math.ceil(windowMs * 2)));
     }
-    await withTimeout(pipeline.exec(), this.#timeoutMs * 10);
+    await withTimeout(pipeline.exec(), Math.min(this.#timeoutMs * 10, MAX_TIMER_MS));
   }
 
   /**
@@ -624,9 +661,9 @@ export class RedisStateStore implements StateStore {
   }
 }
 
-/** Redis wants a positive integer for PX. */
+/** Redis wants a positive integer for PX (a non-finite TTL would make the command fail). */
 function pxMs(ttlMs: number): number {
-  return Math.max(1, Math.ceil(ttlMs));
+  return Math.max(1, Math.ceil(Math.min(ttlMs, Number.MAX_SAFE_INTEGER)));
 }
 
 function decode<T>(raw: string): T | undefined {

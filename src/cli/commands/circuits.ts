@@ -3,11 +3,6 @@ import { CliError, EXIT } from "../exit-codes.js";
 import { formatDuration, formatTable } from "../format.js";
 import { describeState } from "../settings.js";
 
-/** A cooldown as the client stores it under `cooldown:<provider:model>`. */
-interface StoredCooldown {
-  readonly until?: unknown;
-}
-
 /** One row of `retry-client circuits`: a target with a breaker, a cooldown or both. */
 interface CircuitRow {
   readonly key: string;
@@ -29,28 +24,9 @@ function requireStore(ctx: CommandContext, what: string): void {
   );
 }
 
-/** A client that lists cooldowns itself (newer library versions). */
-interface WithCooldowns {
-  cooldowns?: () => Promise<readonly { readonly key: string; readonly remainingMs: number }[]>;
-}
-
 /** Live cooldowns by target key: milliseconds left. */
 async function readCooldowns(ctx: CommandContext): Promise<Map<string, number>> {
-  const cooldownOf = new Map<string, number>();
-  const client = ctx.client as unknown as WithCooldowns;
-  if (typeof client.cooldowns === "function") {
-    for (const c of await client.cooldowns.call(ctx.client))
-      if (c.remainingMs > 0) cooldownOf.set(c.key, c.remainingMs);
-    return cooldownOf;
-  }
-  // The stored record, read through the store (`cooldown:<provider:model>` → { until }).
-  const now = ctx.store.now();
-  for (const [storeKey, value] of await ctx.store.entries<StoredCooldown>("cooldown:")) {
-    const until = typeof value?.until === "number" ? value.until : Number.NaN;
-    if (Number.isFinite(until) && until > now)
-      cooldownOf.set(storeKey.slice("cooldown:".length), until - now);
-  }
-  return cooldownOf;
+  return new Map((await ctx.client.cooldowns()).map((c) => [c.key, c.remainingMs]));
 }
 
 /** Breakers and cooldowns from the store, one row per target key. */
@@ -58,7 +34,7 @@ async function readRows(ctx: CommandContext): Promise<CircuitRow[]> {
   const [circuits, cooldownOf] = await Promise.all([ctx.client.circuits(), readCooldowns(ctx)]);
   const rows = new Map<string, CircuitRow>();
   for (const r of circuits) {
-    const baseURL = (r as { baseURL?: unknown }).baseURL;
+    const { baseURL } = r;
     rows.set(r.key, {
       key: r.key,
       state: r.state,

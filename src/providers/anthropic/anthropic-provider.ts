@@ -9,7 +9,7 @@ import type {
   ProviderStreamEvent,
 } from "../../types.js";
 import { requestJson, runSseBatches } from "../shared/http-call.js";
-import { type ErrorContext, HttpProvider, responseMeta } from "../shared/http-provider.js";
+import { type ErrorContext, HttpProvider } from "../shared/http-provider.js";
 import { joinURL, type ProviderOptions } from "../shared/provider-options.js";
 import { AnthropicStreamDecoder } from "./anthropic-stream-decoder.js";
 import type { AnthropicModelList } from "./anthropic-wire.js";
@@ -86,7 +86,7 @@ export class AnthropicProvider extends HttpProvider implements Provider {
     return parseAnthropicResponse(result.body, {
       provider: this.name,
       model: options.model,
-      ...responseMeta(result.headers),
+      ...this.responseMeta(result.headers),
       trimLeadingWhitespace: request.trimLeadingWhitespace,
     });
   }
@@ -123,7 +123,7 @@ export class AnthropicProvider extends HttpProvider implements Provider {
           {
             provider,
             model: options.model,
-            ...responseMeta(headers),
+            ...this.responseMeta(headers),
             trimLeadingWhitespace,
           },
           this.errorContext(options.model),

@@ -1,6 +1,7 @@
 import type { SseEvent } from "../../http/sse.js";
 import type { ProviderResponse, ProviderStreamEvent, ToolCall, Usage } from "../../types.js";
 import type { StreamDecoder } from "../shared/http-call.js";
+import { optionalCount, optionalObject } from "../shared/wire-shape.js";
 import type { AnthropicStreamEvent, AnthropicUsage } from "./anthropic-wire.js";
 import { type AnthropicErrorContext, anthropicStreamError } from "./map-anthropic-error.js";
 import { mapAnthropicStopReason } from "./map-anthropic-stop-reason.js";
@@ -24,11 +25,15 @@ export class AnthropicStreamDecoder implements StreamDecoder {
   finishReasonSeen = false;
   terminated = false;
   text = "";
+  /** Thinking deltas seen: progress for the idle clock, though not content. */
+  progress = 0;
   #responseModel: string | undefined;
   #rawStopReason: string | undefined;
   #usage: AnthropicUsage = {};
   #hasUsage = false;
+  /** Tool blocks still open, by content-block index (a closed one is removed at once). */
   readonly #blocks = new Map<number, ToolBlock>();
+  #toolCount = 0;
   readonly #toolCalls: ToolCall[] = [];
   #trimPending: boolean;
   readonly #meta: AnthropicResponseMeta;
@@ -51,7 +56,8 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         warning: {
           code: "malformed-chunk",
           message: `${this.#meta.provider} ${this.#meta.model}: skipped a stream event that is not JSON`,
-          cause: error,
+          // Not the parser's own error: its message quotes the event, which may hold anything.
+          cause: new SyntaxError(`not JSON (${(error as Error).name})`),
         },
       });
       return;
@@ -70,13 +76,15 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         break;
       }
       case "content_block_start": {
-        const block = data.content_block;
+        const block = optionalObject(data.content_block, "content_block") as
+          | AnthropicStreamEvent["content_block"]
+          | undefined;
         if (block?.type === "text" && typeof block.text === "string") this.#text(block.text, out);
         else if (block?.type === "tool_use") {
           const tool: ToolBlock = {
-            toolIndex: this.#blocks.size,
-            id: block.id ?? "",
-            name: block.name ?? "",
+            toolIndex: this.#toolCount++,
+            id: typeof block.id === "string" ? block.id : "",
+            name: typeof block.name === "string" ? block.name : "",
             arguments: "",
           };
           this.#blocks.set(data.index ?? -1, tool);
@@ -91,9 +99,11 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         break;
       }
       case "content_block_delta": {
-        const delta = data.delta;
+        const delta = optionalObject(data.delta, "delta") as AnthropicStreamEvent["delta"];
         if (delta?.type === "text_delta" && typeof delta.text === "string")
           this.#text(delta.text, out);
+        else if (delta?.type === "thinking_delta" || delta?.type === "signature_delta")
+          this.progress++;
         else if (delta?.type === "input_json_delta" && typeof delta.partial_json === "string") {
           const tool = this.#blocks.get(data.index ?? -1);
           if (tool !== undefined && delta.partial_json !== "") {
@@ -108,8 +118,13 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         break;
       }
       case "content_block_stop": {
-        const tool = this.#blocks.get(data.index ?? -1);
-        if (tool !== undefined) this.#closeTool(tool, out);
+        const index = data.index ?? -1;
+        const tool = this.#blocks.get(index);
+        if (tool !== undefined) {
+          // Removed once closed: `end()` then only sees blocks left open (linear, not n²).
+          this.#blocks.delete(index);
+          this.#closeTool(tool, out);
+        }
         break;
       }
       case "message_delta": {
@@ -150,8 +165,12 @@ export class AnthropicStreamDecoder implements StreamDecoder {
   /** `message_delta` usage is cumulative: later values replace earlier ones, field by field. */
   #mergeUsage(usage: AnthropicUsage): void {
     const merged: AnthropicUsage = { ...this.#usage };
-    for (const [key, value] of Object.entries(usage)) {
-      if (typeof value === "number") (merged as Record<string, number>)[key] = value;
+    for (const [key, value] of Object.entries(optionalObject(usage, "usage") ?? {})) {
+      // Token counts must be numbers; other fields (service tier, …) are not ours to check.
+      if (key.endsWith("_tokens")) {
+        const count = optionalCount(value, `usage.${key}`);
+        if (count !== undefined) (merged as Record<string, number>)[key] = count;
+      }
     }
     this.#usage = merged;
     this.#hasUsage = true;
@@ -174,10 +193,8 @@ export class AnthropicStreamDecoder implements StreamDecoder {
 
   end(out: ProviderStreamEvent[]): void {
     // Tool blocks left open by a stream that still had its stop reason: close them.
-    for (const [index, tool] of this.#blocks) {
-      if (!this.#toolCalls.some((call) => call.id === tool.id)) this.#closeTool(tool, out);
-      this.#blocks.delete(index);
-    }
+    for (const tool of this.#blocks.values()) this.#closeTool(tool, out);
+    this.#blocks.clear();
     const raw = this.#rawStopReason;
     const response: ProviderResponse = {
       content: this.text,

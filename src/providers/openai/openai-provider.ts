@@ -10,7 +10,7 @@ import type {
 } from "../../types.js";
 import { readEnv } from "../shared/env.js";
 import { requestJson, runSseBatches } from "../shared/http-call.js";
-import { type ErrorContext, HttpProvider, responseMeta } from "../shared/http-provider.js";
+import { type ErrorContext, HttpProvider } from "../shared/http-provider.js";
 import { joinURL, type ProviderOptions } from "../shared/provider-options.js";
 import { checkText } from "../shared/validate-settings.js";
 import { buildOpenAIRequest, type MaxTokensField } from "./build-openai-request.js";
@@ -154,7 +154,7 @@ export class OpenAIProvider extends HttpProvider implements Provider {
     return parseOpenAIResponse(result.body, {
       provider: this.name,
       model: options.model,
-      ...responseMeta(result.headers),
+      ...this.responseMeta(result.headers),
     });
   }
 
@@ -190,7 +190,7 @@ export class OpenAIProvider extends HttpProvider implements Provider {
           {
             provider,
             model: options.model,
-            ...responseMeta(headers),
+            ...this.responseMeta(headers),
           },
           this.errorContext(options.model),
         ),

@@ -1,6 +1,13 @@
 import type { SseEvent } from "../../http/sse.js";
 import type { ProviderResponse, ProviderStreamEvent, ToolCall, Usage } from "../../types.js";
 import type { StreamDecoder } from "../shared/http-call.js";
+import {
+  optionalArray,
+  optionalObject,
+  optionalString,
+  requiredObject,
+  WireShapeError,
+} from "../shared/wire-shape.js";
 import { type OpenAIErrorContext, openAIStreamError } from "./map-openai-error.js";
 import { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
 import type { OpenAIChatChunk } from "./openai-wire.js";
@@ -11,6 +18,12 @@ interface ToolCallState {
   name: string;
   arguments: string;
 }
+
+/**
+ * The most tool calls one answer may assemble. Real answers carry a handful; the bound keeps a
+ * hostile chunk from making the decoder hold (or iterate) an unbounded number of them.
+ */
+export const MAX_STREAM_TOOL_CALLS = 1024;
 
 /**
  * Decodes a Chat Completions SSE stream: `data: {chunk}` lines until `data: [DONE]`. Text
@@ -29,7 +42,8 @@ export class OpenAIStreamDecoder implements StreamDecoder {
   #responseModel: string | undefined;
   #rawFinishReason: string | undefined;
   #usage: Usage | undefined;
-  #toolCalls: ToolCallState[] = [];
+  /** By the wire's `index` (any integer: a Map, never a holey array as long as the index). */
+  readonly #toolCalls = new Map<number, ToolCallState>();
   #toolCallsSent = false;
   readonly #meta: ResponseMeta;
   readonly #errorContext: OpenAIErrorContext;
@@ -55,7 +69,8 @@ export class OpenAIStreamDecoder implements StreamDecoder {
         warning: {
           code: "malformed-chunk",
           message: `${this.#meta.provider} ${this.#meta.model}: skipped a stream chunk that is not JSON`,
-          cause: error,
+          // Not the parser's own error: its message quotes the chunk, which may hold anything.
+          cause: new SyntaxError(`not JSON (${(error as Error).name})`),
         },
       });
       return;
@@ -65,21 +80,29 @@ export class OpenAIStreamDecoder implements StreamDecoder {
       throw openAIStreamError(chunk.error, this.#errorContext, this.#meta.requestId);
     }
     if (typeof chunk.model === "string" && chunk.model !== "") this.#responseModel ??= chunk.model;
-    const choices = chunk.choices;
-    if (Array.isArray(choices)) {
-      for (const choice of choices) {
+    const choices = optionalArray(chunk.choices, "choices");
+    if (choices !== undefined) {
+      for (let c = 0; c < choices.length; c++) {
+        const choice = requiredObject(choices[c], `choices[${c}]`) as NonNullable<
+          OpenAIChatChunk["choices"]
+        >[number];
         if ((choice.index ?? 0) !== 0) continue;
-        const delta = choice.delta;
+        const delta = optionalObject(choice.delta, `choices[${c}].delta`) as
+          | NonNullable<NonNullable<OpenAIChatChunk["choices"]>[number]["delta"]>
+          | undefined;
         if (delta) {
-          if (typeof delta.content === "string" && delta.content !== "") {
-            this.text += delta.content;
-            out.push({ type: "text-delta", text: delta.content });
+          const content = optionalString(delta.content, `choices[${c}].delta.content`);
+          if (content !== undefined && content !== "") {
+            this.text += content;
+            out.push({ type: "text-delta", text: content });
           }
           if (typeof delta.refusal === "string") this.#refusal += delta.refusal;
-          if (Array.isArray(delta.tool_calls)) this.#toolCallDeltas(delta.tool_calls, out);
+          const toolCalls = optionalArray(delta.tool_calls, `choices[${c}].delta.tool_calls`);
+          if (toolCalls !== undefined) this.#toolCallDeltas(toolCalls, out);
         }
-        if (typeof choice.finish_reason === "string" && choice.finish_reason !== "") {
-          this.#rawFinishReason = choice.finish_reason;
+        const finish = optionalString(choice.finish_reason, `choices[${c}].finish_reason`);
+        if (finish !== undefined && finish !== "") {
+          this.#rawFinishReason = finish;
           this.finishReasonSeen = true;
           this.#sendToolCalls(out);
         }
@@ -92,17 +115,31 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     }
   }
 
-  #toolCallDeltas(
-    deltas: NonNullable<NonNullable<OpenAIChatChunk["choices"]>[number]["delta"]>["tool_calls"] &
-      object,
-    out: ProviderStreamEvent[],
-  ): void {
-    for (const delta of deltas) {
-      const index = typeof delta.index === "number" ? delta.index : this.#toolCalls.length;
-      let state = this.#toolCalls[index];
+  #toolCallDeltas(deltas: readonly unknown[], out: ProviderStreamEvent[]): void {
+    for (let i = 0; i < deltas.length; i++) {
+      const path = `delta.tool_calls[${i}]`;
+      const delta = requiredObject(deltas[i], path);
+      const fn = optionalObject(delta.function, `${path}.function`) ?? {};
+      const rawIndex = delta.index;
+      if (
+        rawIndex !== undefined &&
+        rawIndex !== null &&
+        !(typeof rawIndex === "number" && Number.isSafeInteger(rawIndex) && rawIndex >= 0)
+      ) {
+        throw new WireShapeError(`${path}.index`, "a non-negative integer", rawIndex);
+      }
+      const index = typeof rawIndex === "number" ? rawIndex : this.#toolCalls.size;
+      let state = this.#toolCalls.get(index);
       if (state === undefined) {
+        if (this.#toolCalls.size >= MAX_STREAM_TOOL_CALLS) {
+          throw new WireShapeError(
+            `${path}.index`,
+            `at most ${MAX_STREAM_TOOL_CALLS} tool calls per answer`,
+            rawIndex,
+          );
+        }
         state = { id: "", name: "", arguments: "" };
-        this.#toolCalls[index] = state;
+        this.#toolCalls.set(index, state);
       }
       const event: {
         type: "tool-call-delta";
@@ -110,15 +147,20 @@ export class OpenAIStreamDecoder implements StreamDecoder {
         id?: string;
         name?: string;
         argumentsDelta: string;
-      } = { type: "tool-call-delta", index, argumentsDelta: delta.function?.arguments ?? "" };
+      } = {
+        type: "tool-call-delta",
+        index,
+        argumentsDelta: optionalString(fn.arguments, `${path}.function.arguments`) ?? "",
+      };
       // The id and the name come from the first fragment that carries them: some compatible
       // servers repeat both in every fragment, which must not append to them.
-      if (typeof delta.id === "string" && delta.id !== "" && state.id === "") {
-        state.id = delta.id;
-        event.id = delta.id;
+      const id = optionalString(delta.id, `${path}.id`);
+      if (id !== undefined && id !== "" && state.id === "") {
+        state.id = id;
+        event.id = id;
       }
-      const name = delta.function?.name;
-      if (typeof name === "string" && name !== "" && state.name === "") {
+      const name = optionalString(fn.name, `${path}.function.name`);
+      if (name !== undefined && name !== "" && state.name === "") {
         state.name = name;
         event.name = name;
       }
@@ -137,9 +179,11 @@ export class OpenAIStreamDecoder implements StreamDecoder {
 
   #assembled(): ToolCall[] {
     const calls: ToolCall[] = [];
-    for (const state of this.#toolCalls) {
-      if (state !== undefined)
-        calls.push({ id: state.id, name: state.name, arguments: state.arguments });
+    // In index order (at most MAX_STREAM_TOOL_CALLS of them).
+    const indexes = [...this.#toolCalls.keys()].sort((a, b) => a - b);
+    for (const index of indexes) {
+      const state = this.#toolCalls.get(index) as ToolCallState;
+      calls.push({ id: state.id, name: state.name, arguments: state.arguments });
     }
     return calls;
   }

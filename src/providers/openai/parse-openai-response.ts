@@ -1,17 +1,30 @@
 import { ServerError } from "../../errors/errors.js";
 import type { ProviderResponse, RateLimitInfo, ToolCall, Usage } from "../../types.js";
+import { invalidResponse } from "../shared/http-call.js";
+import {
+  optionalArray,
+  optionalCount,
+  optionalObject,
+  optionalString,
+  requiredObject,
+  WireShapeError,
+} from "../shared/wire-shape.js";
 import { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
-import type { OpenAIChatResponse, OpenAIUsage } from "./openai-wire.js";
+import type { OpenAIUsage } from "./openai-wire.js";
 
-/** Converts OpenAI usage to the shared {@link Usage}. */
+/**
+ * Converts OpenAI usage to the shared {@link Usage}.
+ * @throws WireShapeError when a count is not a non-negative number.
+ */
 export function convertOpenAIUsage(usage: OpenAIUsage | null | undefined): Usage | undefined {
-  if (usage === null || usage === undefined || typeof usage !== "object") return undefined;
-  const inputTokens = usage.prompt_tokens ?? 0;
-  const outputTokens = usage.completion_tokens ?? 0;
+  const u = optionalObject(usage, "usage");
+  if (u === undefined) return undefined;
+  const inputTokens = optionalCount(u.prompt_tokens, "usage.prompt_tokens") ?? 0;
+  const outputTokens = optionalCount(u.completion_tokens, "usage.completion_tokens") ?? 0;
   return {
     inputTokens,
     outputTokens,
-    totalTokens: usage.total_tokens ?? inputTokens + outputTokens,
+    totalTokens: optionalCount(u.total_tokens, "usage.total_tokens") ?? inputTokens + outputTokens,
   };
 }
 
@@ -25,11 +38,23 @@ export interface ResponseMeta {
 
 /**
  * Reads a non-streaming Chat Completions body into a {@link ProviderResponse}.
- * @throws ServerError (`invalid_response`) when the body has no choice.
+ * @throws ServerError (`invalid_response`) when the body has no choice, or a field has the wrong
+ *   type (`choices: [null]`, `tool_calls: 5`, a token count that is not a number).
  */
 export function parseOpenAIResponse(body: unknown, meta: ResponseMeta): ProviderResponse {
-  const response = (typeof body === "object" && body !== null ? body : {}) as OpenAIChatResponse;
-  const choice = Array.isArray(response.choices) ? response.choices[0] : undefined;
+  try {
+    return parse(body, meta);
+  } catch (error) {
+    if (error instanceof WireShapeError) throw invalidResponse(meta, error.message);
+    throw error;
+  }
+}
+
+function parse(body: unknown, meta: ResponseMeta): ProviderResponse {
+  const response = optionalObject(body, "the body") ?? {};
+  const choices = optionalArray(response.choices, "choices");
+  if (choices !== undefined && choices.length > 0) requiredObject(choices[0], "choices[0]");
+  const choice = optionalObject(choices?.[0], "choices[0]");
   if (choice === undefined) {
     throw new ServerError({
       provider: meta.provider,
@@ -40,27 +65,31 @@ export function parseOpenAIResponse(body: unknown, meta: ResponseMeta): Provider
       requestId: meta.requestId,
     });
   }
-  const message = choice.message ?? {};
+  const message = optionalObject(choice.message, "choices[0].message") ?? {};
   const toolCalls: ToolCall[] = [];
-  for (const call of message.tool_calls ?? []) {
+  const calls = optionalArray(message.tool_calls, "message.tool_calls") ?? [];
+  for (let i = 0; i < calls.length; i++) {
+    const path = `message.tool_calls[${i}]`;
+    const call = requiredObject(calls[i], path);
+    const fn = optionalObject(call.function, `${path}.function`) ?? {};
     toolCalls.push({
-      id: call.id ?? "",
-      name: call.function?.name ?? "",
-      arguments: call.function?.arguments ?? "",
+      id: optionalString(call.id, `${path}.id`) ?? "",
+      name: optionalString(fn.name, `${path}.function.name`) ?? "",
+      arguments: optionalString(fn.arguments, `${path}.function.arguments`) ?? "",
     });
   }
-  const rawFinishReason = choice.finish_reason ?? undefined;
+  const rawFinishReason = optionalString(choice.finish_reason, "choices[0].finish_reason");
   const result: {
     -readonly [K in keyof ProviderResponse]: ProviderResponse[K];
   } = {
     content: typeof message.content === "string" ? message.content : "",
     provider: meta.provider,
     model: meta.model,
-    responseModel: response.model ?? meta.model,
+    responseModel: typeof response.model === "string" ? response.model : meta.model,
     finishReason: mapOpenAIFinishReason(rawFinishReason),
     rawFinishReason,
     toolCalls,
-    usage: convertOpenAIUsage(response.usage),
+    usage: convertOpenAIUsage(response.usage as OpenAIUsage | undefined),
     requestId: meta.requestId,
     rateLimit: meta.rateLimit,
   };

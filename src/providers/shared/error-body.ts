@@ -98,12 +98,17 @@ export function providerErrorOptions(
       useResets: status === 429,
       tokensNeeded: context.tokensNeeded,
     }),
-    providerMessage:
-      body.message === undefined ? undefined : redactSecrets(body.message, context.secret),
+    providerMessage: body.message,
+    // The error clears every server-controlled text of it (message, type, code, request id).
+    secret: context.secret,
   };
 }
 
-/** The request id a provider sent (`x-request-id` for OpenAI, `request-id` for Anthropic). */
-export function requestIdOf(headers: TransportHeaders): string | undefined {
-  return headerValue(headers, "x-request-id") ?? headerValue(headers, "request-id");
+/**
+ * The request id a provider sent (`x-request-id` for OpenAI, `request-id` for Anthropic),
+ * cleared of `secret` and of anything shaped like a key (a server may echo the key there).
+ */
+export function requestIdOf(headers: TransportHeaders, secret?: string): string | undefined {
+  const id = headerValue(headers, "x-request-id") ?? headerValue(headers, "request-id");
+  return id === undefined ? undefined : redactSecrets(id, secret);
 }

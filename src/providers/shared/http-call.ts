@@ -1,14 +1,22 @@
 import {
   ConnectionError,
-  type ProviderError,
+  ProviderError,
   RetryClientError,
   ServerError,
   StreamInterruptedError,
 } from "../../errors/errors.js";
 import { RequestControl } from "../../http/request-control.js";
-import { createSseDecoder, type SseEvent } from "../../http/sse.js";
-import type { Transport, TransportHeaders, TransportRequest } from "../../http/transport.js";
+import { createSseDecoder, type SseEvent, SseLimitError } from "../../http/sse.js";
+import {
+  BodyTooLargeError,
+  headerValue,
+  type Transport,
+  type TransportHeaders,
+  type TransportRequest,
+  type TransportResponse,
+} from "../../http/transport.js";
 import type { ProviderStreamEvent } from "../../types.js";
+import { WireShapeError } from "./wire-shape.js";
 
 /** One HTTP call a provider makes, with the facts its errors need. */
 export interface HttpCall {
@@ -28,7 +36,12 @@ export interface HttpCall {
   readonly silentTargetMs?: number | undefined;
   /** Builds the typed error for a non-2xx response. */
   readonly toError: (status: number, bodyText: string, headers: TransportHeaders) => ProviderError;
+  /** The largest 2xx body read (non-streaming), in bytes. @default unbounded */
+  readonly maxResponseBytes?: number | undefined;
 }
+
+/** Error bodies are read up to this many bytes; past it the status alone decides the error. */
+const MAX_ERROR_BODY_BYTES = 1024 * 1024;
 
 /** A streaming call: adds the stream clocks. */
 export interface StreamCall extends HttpCall {
@@ -40,6 +53,8 @@ export interface StreamCall extends HttpCall {
    * @default 1000
    */
   readonly tailGraceMs?: number | undefined;
+  /** The largest SSE event (or line) buffered, in characters. @default unbounded */
+  readonly maxSseEventBytes?: number | undefined;
 }
 
 /** A JSON response body and its headers. */
@@ -66,21 +81,16 @@ export async function requestJson(call: HttpCall): Promise<JsonResult> {
     const response = await call.transport.request({ ...call.request, signal: control.signal });
     answered = true;
     control.disarm("connect");
-    const text = await response.text();
-    if (response.status < 200 || response.status > 299) {
-      throw call.toError(response.status, text, response.headers);
-    }
+    if (response.status < 200 || response.status > 299) throw await errorOf(call, response);
+    const text = await boundedText(call, response);
     let body: unknown;
     try {
       body = JSON.parse(text);
-    } catch (error) {
+    } catch {
+      // No `cause`: the parser's message quotes the body, which may hold anything.
       throw new ServerError({
-        provider: call.provider,
-        model: call.model,
-        status: response.status,
-        code: "invalid_response",
+        ...failed(call, response.status, "invalid_response"),
         providerMessage: "the response body is not JSON",
-        cause: error,
       });
     }
     return { body, status: response.status, headers: response.headers };
@@ -89,6 +99,60 @@ export async function requestJson(call: HttpCall): Promise<JsonResult> {
     throw answered ? failure : silentTarget(failure, call, sentAt);
   } finally {
     control.dispose();
+  }
+}
+
+/** A 2xx body, read within `maxResponseBytes`. */
+async function boundedText(call: HttpCall, response: TransportResponse): Promise<string> {
+  const maxBytes = call.maxResponseBytes;
+  let text: string | undefined;
+  try {
+    text = await response.text(maxBytes === undefined ? undefined : { maxBytes });
+  } catch (error) {
+    if (!(error instanceof BodyTooLargeError)) throw error;
+  }
+  // `text.length`: a caller's transport may ignore `maxBytes`.
+  if (text === undefined || (maxBytes !== undefined && text.length > maxBytes)) {
+    throw new ServerError({
+      ...failed(call, response.status, "response_too_large"),
+      providerMessage: `the response body passed maxResponseBytes (${maxBytes} bytes)`,
+    });
+  }
+  return text;
+}
+
+function failed(call: HttpCall, status: number, code: string) {
+  return { provider: call.provider, model: call.model, status, code };
+}
+
+/**
+ * The typed error of a non-2xx response, its body read up to 1 MiB (past it, the status alone
+ * decides). A redirect (3xx) is not followed: it fails naming only the target's origin.
+ */
+async function errorOf(call: HttpCall, response: TransportResponse): Promise<ProviderError> {
+  const status = response.status;
+  if (status >= 300 && status <= 399) {
+    response.cancel();
+    return new ProviderError({
+      ...failed(call, status, "redirect_not_followed"),
+      providerMessage: `redirected to ${originOf(headerValue(response.headers, "location"), call.request.url)}, off the configured origin: not followed`,
+    });
+  }
+  const maxBytes = Math.min(MAX_ERROR_BODY_BYTES, call.maxResponseBytes ?? MAX_ERROR_BODY_BYTES);
+  let text = "";
+  try {
+    text = await response.text({ maxBytes });
+  } catch (error) {
+    if (!(error instanceof BodyTooLargeError)) throw error;
+  }
+  return call.toError(status, text.length > maxBytes ? "" : text, response.headers);
+}
+
+function originOf(location: string | undefined, base: string): string {
+  try {
+    return new URL(location ?? "", base).origin;
+  } catch {
+    return "an invalid location";
   }
 }
 
@@ -110,6 +174,11 @@ export interface StreamDecoder {
   readonly text: string;
   /** Pushes the closing events (assembled tool calls not yet sent, usage, `finish`). */
   end(out: ProviderStreamEvent[]): void;
+  /**
+   * Optional: a count of deltas that are progress without being content (reasoning / thinking
+   * deltas). When it grows after content started, the idle clock is reset.
+   */
+  readonly progress?: number;
 }
 
 function isContent(event: ProviderStreamEvent): boolean {
@@ -164,27 +233,45 @@ export async function* runSseBatches(
       answered = true;
       cancel = () => response.cancel();
       control.disarm("connect");
-      if (response.status < 200 || response.status > 299) {
-        const text = await response.text();
-        throw call.toError(response.status, text, response.headers);
-      }
+      if (response.status < 200 || response.status > 299) throw await errorOf(call, response);
       const active = createDecoder(response.headers);
       decoder = active;
       const out: ProviderStreamEvent[] = [];
       let inBandError: unknown;
-      const sse = createSseDecoder({
-        onEvent(event) {
-          if (inBandError !== undefined || active.terminated) return;
-          try {
-            active.onEvent(event, out);
-          } catch (error) {
-            if (!RetryClientError.isInstance(error)) decoderBug = error;
-            inBandError = error;
-          }
+      const sse = createSseDecoder(
+        {
+          onEvent(event) {
+            if (inBandError !== undefined || active.terminated) return;
+            try {
+              active.onEvent(event, out);
+            } catch (error) {
+              if (error instanceof WireShapeError) {
+                // What the server sent has the wrong shape: a server failure, not our bug.
+                inBandError = invalidResponse(call, `stream event: ${error.message}`);
+                return;
+              }
+              if (!RetryClientError.isInstance(error)) decoderBug = error;
+              inBandError = error;
+            }
+          },
         },
-      });
+        call.maxSseEventBytes === undefined ? {} : { maxEventLength: call.maxSseEventBytes },
+      );
+      let progress = active.progress ?? 0;
       for await (const chunk of response.stream()) {
-        sse.feed(chunk);
+        try {
+          sse.feed(chunk);
+        } catch (error) {
+          if (!(error instanceof SseLimitError)) throw error;
+          throw new ServerError({
+            ...failed(call, response.status, `sse_${error.part}_too_large`),
+            providerMessage: `an SSE ${error.part} passed maxSseEventBytes (${error.limit})`,
+          });
+        }
+        if (started && active.progress !== undefined && active.progress !== progress) {
+          progress = active.progress;
+          control.touch();
+        }
         if (out.length > 0) {
           for (let i = 0; i < out.length; i++) {
             if (!isContent(out[i] as ProviderStreamEvent)) continue;
@@ -238,6 +325,20 @@ export async function* runSseBatches(
     control.dispose();
     cancel?.();
   }
+}
+
+/** A 200 whose body does not have the wire's shape. */
+export function invalidResponse(
+  call: { readonly provider: string; readonly model: string },
+  what: string,
+): ServerError {
+  return new ServerError({
+    provider: call.provider,
+    model: call.model,
+    status: 200,
+    code: "invalid_response",
+    providerMessage: what,
+  });
 }
 
 /**

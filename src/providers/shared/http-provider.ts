@@ -13,8 +13,12 @@ import { envPrefix, readEnv } from "./env.js";
 import { type ErrorContext, requestIdOf } from "./error-body.js";
 import { flattenBatches, type HttpCall, type StreamCall } from "./http-call.js";
 import {
+  checkBytes,
   checkMs,
   checkTokens,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_MAX_SSE_EVENT_BYTES,
   DEFAULT_SILENT_TARGET_MS,
   DEFAULT_TIMEOUT_MS,
   type ProviderOptions,
@@ -28,11 +32,14 @@ export interface ResponseMeta {
   readonly rateLimit: RateLimitInfo | undefined;
 }
 
-/** The request id (`x-request-id` or `request-id`) and rate-limit facts of a response. */
-export function responseMeta(headers: TransportHeaders): ResponseMeta {
+/**
+ * The request id (`x-request-id` or `request-id`) and rate-limit facts of a response. `secret`
+ * (the API key) is removed from the request id, should a server echo it there.
+ */
+export function responseMeta(headers: TransportHeaders, secret?: string): ResponseMeta {
   const info = parseRateLimitHeaders(headers);
   return {
-    requestId: requestIdOf(headers),
+    requestId: requestIdOf(headers, secret),
     rateLimit: hasRateLimitInfo(info) ? info : undefined,
   };
 }
@@ -75,6 +82,8 @@ export abstract class HttpProvider {
     checkMs("idleTimeoutMs", options.idleTimeoutMs);
     checkMs("silentTargetMs", options.silentTargetMs);
     checkTokens("maxTokens", options.maxTokens);
+    checkBytes("maxResponseBytes", options.maxResponseBytes);
+    checkBytes("maxSseEventBytes", options.maxSseEventBytes);
     checkApiKey("apiKey", options.apiKey);
     checkBaseURL("baseURL", options.baseURL);
     checkHeaders("headers", options.headers);
@@ -94,6 +103,19 @@ export abstract class HttpProvider {
     this.options = options;
     this.#transport =
       options.transport ?? (options.fetch ? createFetchTransport(options.fetch) : undefined);
+  }
+
+  /**
+   * Closes this provider's transport's idle keep-alive connections (a shared default
+   * transport's too: other clients simply open new ones). Requests in flight are not touched.
+   */
+  closeIdleConnections(): void {
+    (this.#transport ?? getDefaultTransport()).closeIdleConnections?.();
+  }
+
+  /** The request id and rate-limit facts of a response, the key removed from the id. */
+  protected responseMeta(headers: TransportHeaders): ResponseMeta {
+    return responseMeta(headers, this.#apiKey ?? undefined);
   }
 
   /**
@@ -173,6 +195,7 @@ export abstract class HttpProvider {
       signal: options.signal,
       timeoutMs: options.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       connectTimeoutMs: options.connectTimeoutMs ?? this.options.connectTimeoutMs,
+      maxResponseBytes: this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
       silentTargetMs:
         options.silentTargetMs ?? this.options.silentTargetMs ?? DEFAULT_SILENT_TARGET_MS,
       toError: (status, text, headers) => this.errorFromResponse(status, text, headers, context),
@@ -189,7 +212,8 @@ export abstract class HttpProvider {
     return {
       ...this.call(model, body, options, url),
       firstTokenTimeoutMs: options.firstTokenTimeoutMs ?? this.options.firstTokenTimeoutMs,
-      idleTimeoutMs: options.idleTimeoutMs ?? this.options.idleTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs ?? this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      maxSseEventBytes: this.options.maxSseEventBytes ?? DEFAULT_MAX_SSE_EVENT_BYTES,
     };
   }
 

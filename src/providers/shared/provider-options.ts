@@ -1,5 +1,6 @@
 import type { FetchFunction } from "../../http/fetch-transport.js";
 import type { Transport } from "../../http/transport.js";
+import { MAX_TIMER_MS } from "../../options.js";
 
 /** Options every provider accepts. Every field is optional. */
 export interface ProviderOptions {
@@ -16,8 +17,12 @@ export interface ProviderOptions {
   readonly connectTimeoutMs?: number | undefined;
   /** Streams: from sending the request to the first content delta. @default none */
   readonly firstTokenTimeoutMs?: number | undefined;
-  /** Streams: the longest gap between content deltas. @default none */
+  /** Streams: the longest gap between content or reasoning deltas, once content started. `Infinity`: none. @default 300000 */
   readonly idleTimeoutMs?: number | undefined;
+  /** The largest 2xx body read, in bytes; past it, `ServerError` `response_too_large`. @default 33554432 */
+  readonly maxResponseBytes?: number | undefined;
+  /** Streams: the largest SSE event or line buffered; past it, `ServerError` `sse_event_too_large` / `sse_line_too_large`. @default 8388608 */
+  readonly maxSseEventBytes?: number | undefined;
   /**
    * A connection that closes without a response byte after the target stayed silent this long
    * is a silent target (`ConnectionError.silentForMs` is set): handled like a timeout with no
@@ -48,8 +53,26 @@ export const DEFAULT_TIMEOUT_MS = 600_000;
 /** How long a target may stay silent before a connection it closes counts as a silent target. */
 export const DEFAULT_SILENT_TARGET_MS = 5000;
 
+/** The default idle bound of a stream after content started: 5 minutes. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_MAX_SSE_EVENT_BYTES = 8 * 1024 * 1024;
+
+/** Checks a byte-size option: a positive integer. @throws RangeError naming it. */
+export function checkBytes(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new RangeError(
+      `expected a positive integer number of bytes for ${name}, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
 /**
- * Checks a millisecond option: a positive number (or `Infinity` for "none").
+ * Checks a millisecond option: a positive number up to 2³¹ − 1 (about 24.8 days; a longer
+ * timer would fire early), or `Infinity` for "none".
  * @throws RangeError naming the option and the bad value.
  */
 export function checkMs(name: string, value: number | undefined): number | undefined {
@@ -57,6 +80,12 @@ export function checkMs(name: string, value: number | undefined): number | undef
   if (typeof value !== "number" || Number.isNaN(value) || value <= 0) {
     throw new RangeError(
       `expected a positive number of milliseconds for ${name}, got ${String(value)}`,
+    );
+  }
+  if (value !== Number.POSITIVE_INFINITY && value > MAX_TIMER_MS) {
+    // Node fires a timer longer than 2^31 - 1 ms after about 1 ms: refuse rather than fire early.
+    throw new RangeError(
+      `expected at most ${MAX_TIMER_MS} ms (or Infinity for none) for ${name}, got ${String(value)}`,
     );
   }
   return value;
