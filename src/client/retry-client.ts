@@ -198,7 +198,7 @@ export class RetryClient {
 
   /**
    * Streams the answer. Failures before the first content delta are retried and fallen back
-   * invisibly; after it, `midStreamFailure` decides (SPEC §4).
+   * invisibly; after it, `midStreamFailure` decides.
    */
   stream(messages: readonly MessageInput[], options: CallOptions = {}): ChatStream {
     return new ChatStream((emit, signal) => {

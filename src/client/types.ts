@@ -45,7 +45,7 @@ export interface DeploymentGroup {
   readonly weights?: readonly number[] | undefined;
 }
 
-/** What to do when a stream fails after content reached the caller (SPEC §4). */
+/** What to do when a stream fails after content reached the caller. */
 export type MidStreamFailure = "error" | "restart" | "continue";
 
 /** Settings of one provider. Every field is optional. */

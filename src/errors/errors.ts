@@ -243,7 +243,7 @@ export class ConnectionError extends RetryClientError {
   }
 }
 
-/** Which timeout fired (SPEC §3). */
+/** Which timeout fired. */
 export type TimeoutKind = "connect" | "first-token" | "idle" | "attempt" | "deadline";
 
 /** A timeout fired; `kind` says which. */

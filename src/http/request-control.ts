@@ -36,7 +36,7 @@ class RequestSignal implements TransportSignal {
 }
 
 /**
- * The life of one HTTP attempt: links the caller's signal and the timeouts (SPEC §3) to one
+ * The life of one HTTP attempt: links the caller's signal and the timeouts to one
  * `AbortSignal` handed to the transport, and turns whatever the transport threw into the error
  * the caller must see. One per request; `dispose()` it when done.
  *
