@@ -530,12 +530,12 @@ describe("circuits and reset", () => {
   };
 
   it("an open breaker shows the failures that opened it; cooldowns show with their time left", async () => {
-    const config = writeConfig("trip2.json", { ...trip, maxRetryAfterMs: 1000 });
+    const config = writeConfig("trip2.json", trip);
     for (let i = 0; i < 2; i++)
       expect(
         (await cli(["--config", config, "--no-fallback", "-m", "gpt-4.1~503", "send", "x"])).code,
       ).toBe(1);
-    // A Retry-After longer than maxRetryAfterMs: no wait, but the target cools down for 30 s.
+    // No retry allowed: the call fails at once, and the target cools down for the 30 s asked.
     expect(
       (
         await cli([
