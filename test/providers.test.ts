@@ -520,7 +520,7 @@ describe.each(MODES)("OpenAIProvider over %s", (mode) => {
       const text = fixture("openai/stream-truncated.sse");
       replay.reply({ headers: SSE_HEADERS, chunks: [text], hang: true });
       const error = (await failure(
-        collect(make({ timeoutMs: 80 }).stream(user, { ...opts, idleTimeoutMs: 100 })),
+        collect(make({ timeoutMs: 200 }).stream(user, { ...opts, idleTimeoutMs: 400 })),
       )) as StreamInterruptedError;
       expect(StreamInterruptedError.isInstance(error)).toBe(true);
       expect(error.partialText).toBe("Hello! How can");

@@ -217,11 +217,15 @@ describe.skipIf(!redis.available && !redis.mustFail)("RedisStateStore", () => {
     }
   });
 
-  it("a Redis that never answers at startup costs the first operation the bound, no more", async () => {
+  it("a Redis that never answers at startup costs the first operation connectTimeoutMs, no more", async () => {
     const proxy = await new FaultyProxy(server.port).listen();
     proxy.mode = "blackhole";
     try {
-      const store = open({ url: `redis://127.0.0.1:${proxy.port}`, commandTimeoutMs: 100 });
+      const store = open({
+        url: `redis://127.0.0.1:${proxy.port}`,
+        commandTimeoutMs: 50,
+        connectTimeoutMs: 100,
+      });
       const warnings = collect(store);
       let started = Date.now();
       expect(await store.get("k")).toBeUndefined();

@@ -30,6 +30,14 @@ export interface RedisStateStoreOptions {
    */
   readonly commandTimeoutMs?: number | undefined;
   /**
+   * How long the operations issued before the store's first connection wait for it (a process
+   * that just started — a CLI run, a new gateway worker — has no connection yet, and a TCP
+   * connect plus Redis' ready check can take longer than `commandTimeoutMs` on a busy host).
+   * Counted from the store's creation; after the first connection only `commandTimeoutMs` applies.
+   * @default 1000
+   */
+  readonly connectTimeoutMs?: number | undefined;
+  /**
    * After a Redis command failed or timed out while the connection looked up, how long
    * operations go straight to local state before trying Redis again (so that a Redis that hangs
    * costs one timeout per period, not one per request). While disconnected, operations never
@@ -197,7 +205,9 @@ export class RedisStateStore implements StateStore {
   #closed = false;
   #probing = false;
   /** The first connection, awaited (within the bound) by the operations issued before it. */
-  #firstReady: Promise<void> | undefined;
+  #firstReady: Promise<boolean> | undefined;
+  /** Until when the operations wait for the first connection (`connectTimeoutMs`). */
+  readonly #connectBy: number;
   /** The raw value last seen in Redis per key (null: absent), the guess `update` starts from. */
   readonly #known = new Map<string, string | null>();
   /** Entries written locally during an outage: key → expiry, pushed on re-sync. */
@@ -214,6 +224,11 @@ export class RedisStateStore implements StateStore {
       positiveNumber("commandTimeoutMs", options.commandTimeoutMs ?? 100),
     );
     this.#retryIntervalMs = positiveNumber("retryIntervalMs", options.retryIntervalMs ?? 1000);
+    const connectTimeoutMs = timerMs(
+      "connectTimeoutMs",
+      positiveNumber("connectTimeoutMs", options.connectTimeoutMs ?? 1000),
+    );
+    this.#connectBy = Date.now() + connectTimeoutMs;
     this.#warnings = new WarningListeners(options.onWarning);
     if (options.client) {
       this.#client = options.client;
@@ -225,7 +240,7 @@ export class RedisStateStore implements StateStore {
         enableOfflineQueue: false,
         autoResendUnfulfilledCommands: false,
         maxRetriesPerRequest: 1,
-        connectTimeout: 1000,
+        connectTimeout: connectTimeoutMs,
         // `disconnect()` (only after QUIT failed: a wrong password, a server that is not
         // Redis) arms this timer even for a socket already closed; its default of 2 s kept the
         // process alive that long after close().
@@ -534,12 +549,17 @@ export class RedisStateStore implements StateStore {
       !this.#degraded &&
       (status === "wait" || status === "connecting" || status === "connect")
     ) {
-      this.#firstReady ??= new Promise<void>((resolve) => this.#client.once("ready", resolve));
+      // A refused or failed connection ends the wait at once (it reports an `error`).
+      this.#firstReady ??= new Promise<boolean>((resolve) => {
+        this.#client.once("ready", () => resolve(true));
+        this.#client.once("error", () => resolve(false));
+      });
       let timer: NodeJS.Timeout | undefined;
       const ready = await Promise.race([
-        this.#firstReady.then(() => true),
+        this.#firstReady,
         new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+          const waitUntil = Math.max(deadline, this.#connectBy);
+          timer = setTimeout(() => resolve(false), Math.max(0, waitUntil - Date.now()));
         }),
       ]);
       clearTimeout(timer);
