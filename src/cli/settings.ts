@@ -253,35 +253,6 @@ export const IOREDIS_HINT =
   "(npm install ioredis, or npm install -g ioredis for a global install); " +
   "with npx: npx -p retry-client -p ioredis retry-client --state redis://… COMMAND";
 
-/**
- * How long a command waits for its first Redis connection. The store bounds each operation at
- * 100 ms and answers from local state past it; a one-shot process would often take that path
- * against a remote (TLS) Redis, and `circuits` would read nothing. An unreachable Redis or a
- * refused password ends the wait at once.
- */
-const REDIS_CONNECT_WAIT_MS = 1000;
-
-/** Resolves when `client` is ready, fails to connect, or after `ms`. */
-function firstConnection(
-  client: {
-    readonly status: string;
-    once(event: string, listener: () => void): unknown;
-    off(event: string, listener: () => void): unknown;
-  },
-  ms: number,
-): Promise<void> {
-  if (client.status === "ready") return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      for (const event of ["ready", "error", "end"]) client.off(event, done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    for (const event of ["ready", "error", "end"]) client.once(event, done);
-  });
-}
-
 /** Opens the state store `--state` names. The caller closes it. */
 export async function openStateStore(state: string, env: Env = process.env): Promise<StateStore> {
   if (state === "memory") return new MemoryStateStore();
@@ -296,9 +267,8 @@ export async function openStateStore(state: string, env: Env = process.env): Pro
     throw error;
   }
   try {
-    const store = new redis.RedisStateStore({ url: state });
-    await firstConnection(store.client, REDIS_CONNECT_WAIT_MS);
-    return store;
+    // The store itself waits (up to its connect timeout) for the first connection.
+    return new redis.RedisStateStore({ url: state });
   } catch (error) {
     throw new CliError(
       `--state: cannot use "${redactURL(state)}": ${(error as Error).message}`,
