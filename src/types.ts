@@ -114,7 +114,7 @@ export interface GenerationOptions {
   readonly responseFormat?: ResponseFormat | undefined;
 }
 
-/** The time bounds of one attempt (SPEC §3), in milliseconds. */
+/** The time bounds of one attempt, in milliseconds. */
 export interface AttemptTimeouts {
   /** One attempt: a non-streaming call until its body is read; a stream until its first content delta. */
   readonly timeoutMs?: number | undefined;

@@ -43,7 +43,7 @@ export class Progress {
     const c = this.#out.errColor;
     switch (event.type) {
       case "attempt-start":
-        this.#line(`attempt ${event.attempt + 1} → ${event.provider}:${event.model}`);
+        // With --verbose, each attempt gets its one line when it is over (see attempts()).
         this.#status(`waiting for ${event.provider}:${event.model}`);
         break;
       case "retry": {
@@ -75,9 +75,6 @@ export class Progress {
             `stream broke (${shortReason(event.error)}): restarting the answer on ${event.provider}:${event.model}`,
           ),
         );
-        break;
-      case "warning":
-        this.#line(c.dim(`warning: ${event.warning.message}`));
         break;
       case "text-delta":
       case "tool-call-delta":

@@ -12,6 +12,7 @@ import {
   providerOf,
   type StateStore,
 } from "../index.node.js";
+import { validateConfigFile } from "./config-file.js";
 import { CliError, EXIT } from "./exit-codes.js";
 
 /** The global flags, as commander parses them. */
@@ -46,6 +47,8 @@ export interface Settings {
   readonly secrets: readonly string[];
   /** The config file read, if any. */
   readonly configPath: string | undefined;
+  /** The `ClientConfig` fields of the config file alone. */
+  readonly fileConfig: ClientConfig;
   readonly verbose: boolean;
   readonly json: boolean;
 }
@@ -99,6 +102,7 @@ async function readConfigFile(path: string, explicit: boolean): Promise<Record<s
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
     throw new CliError(`config file ${path} must hold a JSON object`, EXIT.usage);
+  validateConfigFile(path, parsed as Record<string, unknown>);
   return parsed as Record<string, unknown>;
 }
 
@@ -150,10 +154,18 @@ export async function resolveSettings(
     if (settings.apiKey) secrets.push(settings.apiKey);
     const selected = name === selectedProvider;
     const apiKey = (selected ? nonEmpty(flags.apiKey) : undefined) ?? keyOf(name);
-    const baseURL =
-      (selected ? nonEmpty(flags.baseUrl) : undefined) ??
-      nonEmpty(env[baseUrlVariable(name, settings)]) ??
-      nonEmpty(settings.baseURL);
+    const flagURL = selected ? nonEmpty(flags.baseUrl) : undefined;
+    const envURL = nonEmpty(env[baseUrlVariable(name, settings)]);
+    const baseURL = flagURL ?? envURL ?? nonEmpty(settings.baseURL);
+    if (baseURL !== undefined)
+      checkBaseURL(
+        baseURL,
+        flagURL !== undefined
+          ? "--base-url"
+          : envURL !== undefined
+            ? baseUrlVariable(name, settings)
+            : `"providers.${name}.baseURL" in config file ${configPath}`,
+      );
     providers[name] = {
       ...settings,
       ...(apiKey !== undefined ? { apiKey } : {}),
@@ -161,7 +173,14 @@ export async function resolveSettings(
     };
   }
 
-  const { state: fileState, ...rest } = fileConfig;
+  // `state` and `gateway` (read by `serve`) are the CLI's own keys, not client settings.
+  const {
+    state: fileState,
+    gateway: _gateway,
+    ...rest
+  } = fileConfig as typeof fileConfig & {
+    gateway?: unknown;
+  };
   const config: ClientConfig = {
     ...rest,
     providers,
@@ -174,9 +193,20 @@ export async function resolveSettings(
     nonEmpty(env.RETRY_CLIENT_STATE) ??
     (typeof fileState === "string" ? fileState : undefined) ??
     "file";
+  const stateSource =
+    nonEmpty(flags.state) !== undefined
+      ? "--state"
+      : nonEmpty(env.RETRY_CLIENT_STATE) !== undefined
+        ? "RETRY_CLIENT_STATE"
+        : `"state" in config file ${configPath}`;
   if (state !== "memory" && state !== "file" && !/^rediss?:\/\//.test(state))
     throw new CliError(
-      `--state must be memory, file or a redis:// URL, got "${state}"`,
+      `${stateSource} must be memory, file or a redis:// URL, got "${redactURL(state)}"`,
+      EXIT.usage,
+    );
+  if (/^rediss?:\/\//.test(state) && !URL.canParse(state))
+    throw new CliError(
+      `${stateSource}: "${redactURL(state)}" is not a valid URL: use redis://[:password@]host[:port][/db] (percent-encode special characters in the password)`,
       EXIT.usage,
     );
 
@@ -191,17 +221,61 @@ export async function resolveSettings(
     state,
     secrets,
     configPath: explicit || existsSync(configPath) ? configPath : undefined,
+    fileConfig: rest,
     verbose: flags.verbose === true,
     json: flags.json === true,
   };
 }
 
+/** A base URL must be an absolute http(s) URL; `source` says where it came from. */
+function checkBaseURL(url: string, source: string): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || (parsed.protocol !== "http:" && parsed.protocol !== "https:"))
+    throw new CliError(
+      `${source}: "${redactURL(url)}" is not an http(s) URL: use e.g. https://api.openai.com/v1 or http://127.0.0.1:8787`,
+      EXIT.usage,
+    );
+}
+
+/** `url` with anything between `//` and `@` (credentials) hidden. */
+function redactURL(url: string): string {
+  return url.replace(/\/\/[^/@]*@/, "//***@");
+}
+
+/** How to get the optional `ioredis` package, for a user of `--state redis://…`. */
+export const IOREDIS_HINT =
+  "--state redis://… needs the optional package ioredis: install it next to retry-client " +
+  "(npm install ioredis, or npm install -g ioredis for a global install); " +
+  "with npx: npx -p retry-client -p ioredis retry-client --state redis://… COMMAND";
+
 /** Opens the state store `--state` names. The caller closes it. */
 export async function openStateStore(state: string, env: Env = process.env): Promise<StateStore> {
   if (state === "memory") return new MemoryStateStore();
   if (state === "file") return new FileStateStore({ path: defaultStatePath(env) });
-  const { RedisStateStore } = await import("../redis.js");
-  return new RedisStateStore({ url: state });
+  let redis: typeof import("../redis.js");
+  try {
+    redis = await import("../redis.js");
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === "ERR_MODULE_NOT_FOUND" && /ioredis/.test(String((error as Error).message)))
+      throw new CliError(IOREDIS_HINT, EXIT.usage, { cause: error });
+    throw error;
+  }
+  try {
+    // The store itself waits (up to its connect timeout) for the first connection.
+    return new redis.RedisStateStore({ url: state });
+  } catch (error) {
+    throw new CliError(
+      `--state: cannot use "${redactURL(state)}": ${(error as Error).message}`,
+      EXIT.usage,
+      { cause: error },
+    );
+  }
 }
 
 /** Where `--state` keeps breaker state, for messages (never a password). */

@@ -63,7 +63,7 @@ export interface CircuitStatus {
   /** The base URL of the target's endpoint, when this client knows it. */
   readonly baseURL: string | undefined;
   readonly state: CircuitState;
-  /** Consecutive failures (closed), or 0. */
+  /** Consecutive failures: counting toward the threshold (closed), or those that opened it. */
   readonly failures: number;
   /** Milliseconds until a probe may go (open), else 0. */
   readonly nextProbeInMs: number;
@@ -200,7 +200,7 @@ export class RetryClient {
 
   /**
    * Streams the answer. Failures before the first content delta are retried and fallen back
-   * invisibly; after it, `midStreamFailure` decides (SPEC §4).
+   * invisibly; after it, `midStreamFailure` decides.
    */
   stream(messages: readonly MessageInput[], options: CallOptions = {}): ChatStream {
     return new ChatStream((emit, signal) => {
@@ -289,7 +289,7 @@ export class RetryClient {
         key: storeKey.slice("breaker:".length),
         baseURL: endpoints.get(storeKey.slice("breaker:".length).split(":")[0] ?? ""),
         state: visibleState(snapshot, now),
-        failures: snapshot.state === "closed" ? snapshot.failures : 0,
+        failures: snapshot.failures ?? 0,
         nextProbeInMs: snapshot.state === "open" ? Math.max(0, snapshot.openUntil - now) : 0,
         snapshot,
       }))

@@ -45,7 +45,7 @@ export interface DeploymentGroup {
   readonly weights?: readonly number[] | undefined;
 }
 
-/** What to do when a stream fails after content reached the caller (SPEC §4). */
+/** What to do when a stream fails after content reached the caller. */
 export type MidStreamFailure = "error" | "restart" | "continue";
 
 /** Settings of one provider. Every field is optional. */
@@ -139,7 +139,10 @@ export interface ClientConfig {
   readonly maxRetryAfterMs?: number | undefined;
   /** Caps retries as a share of traffic per target; `false` disables it. */
   readonly retryBudget?: RetryBudgetOptions | false | undefined;
-  /** One attempt (SPEC §3). @default none */
+  /**
+   * One attempt: a non-streaming call until its body is read, a stream until its first content
+   * delta. @default 600000 (ten minutes)
+   */
   readonly timeoutMs?: number | undefined;
   /** Sending the request to the response headers. @default none */
   readonly connectTimeoutMs?: number | undefined;

@@ -19,7 +19,7 @@ import {
 } from "./errors.js";
 import { InvalidRequestError } from "./invalid-request-error.js";
 
-/** The row of the failure table (SPEC §2) an error falls in. */
+/** The row of the failure table an error falls in. */
 export type FailureKind =
   | "abort"
   | "rate-limit"
@@ -87,7 +87,7 @@ const row = (
 ): Row => ({ kind, retry, fallback, countsForBreaker, cooldown });
 
 /**
- * The failure table of SPEC §2, as code. Order matters: subclasses before their parents.
+ * The README's failure table, as code. Order matters: subclasses before their parents.
  * Columns: retry same target, fall back, counts for the breaker, cooldown.
  */
 const TABLE: ReadonlyArray<readonly [(error: unknown) => boolean, Row]> = [

@@ -243,7 +243,7 @@ export class ConnectionError extends RetryClientError {
   }
 }
 
-/** Which timeout fired (SPEC §3). */
+/** Which timeout fired. */
 export type TimeoutKind = "connect" | "first-token" | "idle" | "attempt" | "deadline";
 
 /** A timeout fired; `kind` says which. */
@@ -302,8 +302,11 @@ export class StreamInterruptedError extends RetryClientError {
     const where = options.provider
       ? `${options.provider}${options.model ? ` ${options.model}` : ""}: `
       : "";
+    // The cause's message often names the same target: say it once.
+    const detail =
+      where !== "" && message.startsWith(where) ? message.slice(where.length) : message;
     super(
-      `${where}stream interrupted after ${options.partialText.length} chars: ${message}`,
+      `${where}stream interrupted after ${options.partialText.length} chars: ${detail}`,
       options,
     );
     this.partialText = options.partialText;

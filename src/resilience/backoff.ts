@@ -33,7 +33,7 @@ export type ResolvedBackoff = {
   readonly [K in keyof BackoffOptions]-?: Exclude<BackoffOptions[K], undefined>;
 };
 
-/** Backoff defaults (SPEC §1). */
+/** Backoff defaults. */
 export const BACKOFF_DEFAULTS: ResolvedBackoff = {
   baseDelayMs: 1000,
   maxDelayMs: 60_000,

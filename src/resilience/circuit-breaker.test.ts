@@ -266,3 +266,13 @@ describe("CircuitBreaker", () => {
     expect(() => new CircuitBreaker("bad", options)).toThrow(new RangeError(message));
   });
 });
+
+describe("the failure count an open breaker keeps (shown by `retry-client circuits`)", () => {
+  it("is the count that opened it, plus each failed probe", () => {
+    const o = resolveBreakerOptions({ failureThreshold: 3 });
+    let s = afterFailure({ state: "closed", failures: 2 }, o, 0, false);
+    expect(s).toMatchObject({ state: "open", failures: 3 });
+    s = { state: "half-open", successes: 0, openPeriodMs: 1000, failures: 3 };
+    expect(afterFailure(s, o, 5000, true)).toMatchObject({ state: "open", failures: 4 });
+  });
+});

@@ -21,8 +21,16 @@ export type BreakerSnapshot =
       readonly openUntil: number;
       /** This open period; the next one after a failed probe is twice as long (capped). */
       readonly openPeriodMs: number;
+      /** Consecutive failures so far (those that opened it, plus failed probes). */
+      readonly failures?: number;
     }
-  | { readonly state: "half-open"; readonly successes: number; readonly openPeriodMs: number };
+  | {
+      readonly state: "half-open";
+      readonly successes: number;
+      readonly openPeriodMs: number;
+      /** Consecutive failures before this probe. */
+      readonly failures?: number;
+    };
 
 /** Open also when the failure rate over a sliding window passes a threshold. */
 export interface FailureRateOptions {
@@ -116,20 +124,21 @@ export function afterFailure(
   probe: boolean,
   tripped = false,
 ): BreakerSnapshot {
-  const open = (periodMs: number): BreakerSnapshot => ({
+  const open = (periodMs: number, failures: number): BreakerSnapshot => ({
     state: "open",
     openedAt: now,
     openUntil: now + periodMs,
     openPeriodMs: periodMs,
+    failures,
   });
   if (s.state === "closed") {
     const failures = s.failures + 1;
     return failures >= o.failureThreshold || tripped
-      ? open(o.minResetTimeoutMs)
+      ? open(o.minResetTimeoutMs, failures)
       : { state: "closed", failures };
   }
   if (s.state === "half-open" && probe) {
-    return open(Math.min(o.resetTimeoutMs, s.openPeriodMs * 2));
+    return open(Math.min(o.resetTimeoutMs, s.openPeriodMs * 2), (s.failures ?? 0) + 1);
   }
   return s; // already open, or a late non-probe call: nothing new learned
 }
@@ -143,9 +152,7 @@ export function afterSuccess(
   if (s.state === "closed") return s.failures === 0 ? s : CLOSED;
   if (s.state === "half-open" && probe) {
     const successes = s.successes + 1;
-    return successes >= o.successThreshold
-      ? CLOSED
-      : { state: "half-open", successes, openPeriodMs: s.openPeriodMs };
+    return successes >= o.successThreshold ? CLOSED : { ...s, successes };
   }
   return s;
 }
@@ -257,7 +264,12 @@ export class CircuitBreaker {
     const next = await this.#transition(
       (s) =>
         s.state === "open" && this.#store.now() >= s.openUntil
-          ? { state: "half-open", successes: 0, openPeriodMs: s.openPeriodMs }
+          ? {
+              state: "half-open",
+              successes: 0,
+              openPeriodMs: s.openPeriodMs,
+              ...(s.failures !== undefined ? { failures: s.failures } : {}),
+            }
           : s,
       onStateChange,
     );

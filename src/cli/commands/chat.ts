@@ -1,8 +1,8 @@
 import { createInterface } from "node:readline";
 import { type ChatMessage, Message, providerOf } from "../../index.node.js";
 import type { CommandContext } from "../context.js";
-import { describeError, EXIT } from "../exit-codes.js";
-import { answerJson, errorJson, streamAnswer } from "./answer.js";
+import { describeError, EXIT, errorJson } from "../exit-codes.js";
+import { answerJson, streamAnswer } from "./answer.js";
 
 const HELP = "commands: /model NAME (switch model), /reset (forget the history), /exit (or Ctrl-D)";
 
@@ -13,7 +13,7 @@ const HELP = "commands: /model NAME (switch model), /reset (forget the history),
  */
 export async function chatCommand(ctx: CommandContext): Promise<void> {
   const { out, settings } = ctx;
-  ctx.requireSelectedKey();
+  ctx.requireKey();
   const interactive = process.stdin.isTTY === true && out.stderrIsTTY;
   const rl = createInterface({
     input: process.stdin,
@@ -81,6 +81,7 @@ export async function chatCommand(ctx: CommandContext): Promise<void> {
       const messages = [...history, Message.user(line)];
       answering = new AbortController();
       try {
+        ctx.requireKey(target);
         const response = await streamAnswer(ctx, messages, { ...target, signal: answering.signal });
         history = [...messages, Message.assistant(response.content)];
         if (settings.json) out.json(answerJson(response));

@@ -164,7 +164,13 @@ export async function demoCommand(out: Output, flags: GlobalFlags): Promise<void
       let response: ChatResponse | undefined;
       let error: unknown;
       try {
-        response = await narrate(client, say, out, json, verbose);
+        const seenBefore = transitions.length;
+        // Did this request's probe of `key` fail (half-open → open)? Then no retry was allowed.
+        const probeFailed = (key: string) =>
+          transitions
+            .slice(seenBefore)
+            .some((t) => t.key === key && t.from === "half-open" && t.to === "open");
+        response = await narrate(client, say, out, json, verbose, probeFailed);
       } catch (e) {
         error = e;
         say(
@@ -257,6 +263,7 @@ async function narrate(
   out: Output,
   json: boolean,
   verbose: boolean,
+  probeFailed: (key: string) => boolean,
 ): Promise<ChatResponse> {
   const c = out.color;
   const stream = client.stream([Message.user("Say something wise about reliability.")], {
@@ -318,6 +325,12 @@ async function narrate(
           say(
             c.magenta(
               `⤳ ${from} skipped: its breaker is open (next probe in ${formatDuration(event.error.retryAfterMs)}), no request sent → falling back to ${to}`,
+            ),
+          );
+        } else if (probeFailed(client.stateKey(event.from))) {
+          say(
+            c.magenta(
+              `⤳ ${from}'s probe failed (${shortReason(event.error)}): its breaker is open again, so no retry → falling back to ${to}`,
             ),
           );
         } else {

@@ -96,28 +96,40 @@ export async function healthCommand(ctx: CommandContext, all: boolean): Promise<
     }),
   );
   const unhealthy = rows.some((r) => r.status === "down");
+  const jsonRows = rows.map((r) => ({
+    provider: r.provider,
+    model: r.model ?? null,
+    status: r.status,
+    latencyMs: r.latencyMs === undefined ? null : Math.round(r.latencyMs),
+    detail: r.detail,
+    rateLimit: r.rateLimit ?? null,
+    breaker: r.breaker,
+  }));
+  if (!rows.some((r) => r.status !== "skipped")) {
+    // A monitoring script must never read "healthy" off a missing secret.
+    const reason =
+      "health: nothing to probe: no provider has an API key (set OPENAI_API_KEY or ANTHROPIC_API_KEY, or pass -p NAME -k KEY)";
+    process.exitCode = EXIT.usage;
+    if (settings.json)
+      out.json({
+        healthy: false,
+        providers: jsonRows,
+        error: { name: "UsageError", message: reason },
+      });
+    else if (rows.length > 0) printTable(ctx, rows);
+    out.err(`retry-client: ${reason}\n`);
+    return;
+  }
   if (unhealthy) process.exitCode = EXIT.failed;
   if (settings.json) {
-    out.json({
-      healthy: !unhealthy,
-      providers: rows.map((r) => ({
-        provider: r.provider,
-        model: r.model ?? null,
-        status: r.status,
-        latencyMs: r.latencyMs === undefined ? null : Math.round(r.latencyMs),
-        detail: r.detail,
-        rateLimit: r.rateLimit ?? null,
-        breaker: r.breaker,
-      })),
-    });
+    out.json({ healthy: !unhealthy, providers: jsonRows });
     return;
   }
-  if (rows.length === 0) {
-    out.out(
-      "no provider has a key: set OPENAI_API_KEY or ANTHROPIC_API_KEY (or pass -p and -k), or use --all\n",
-    );
-    return;
-  }
+  printTable(ctx, rows);
+}
+
+function printTable(ctx: CommandContext, rows: readonly HealthRow[]): void {
+  const { out } = ctx;
   const c = out.color;
   const paint = (s: HealthRow["status"]) =>
     s === "ok" ? c.green("ok") : s === "down" ? c.red("DOWN") : c.dim("skipped");

@@ -47,8 +47,11 @@ export async function modelsCommand(ctx: CommandContext): Promise<void> {
     else {
       const models = entry.models ?? [];
       out.out(`${models.length} model${models.length === 1 ? "" : "s"}\n`);
+      const width = Math.max(0, ...models.map((m) => m.id.length));
       for (const m of models)
-        out.out(`  ${m.id}${m.displayName ? c.dim(`  ${m.displayName}`) : ""}\n`);
+        out.out(
+          m.displayName ? `  ${m.id.padEnd(width)}  ${c.dim(m.displayName)}\n` : `  ${m.id}\n`,
+        );
     }
   }
   out.out(`\n${c.bold("built-in catalogue")}\n`);

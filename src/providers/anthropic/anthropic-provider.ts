@@ -70,7 +70,7 @@ export class AnthropicProvider extends HttpProvider implements Provider {
 
   /**
    * One non-streaming Messages API call.
-   * @throws the typed error of the failure (see SPEC §2); the caller's `signal.reason` on abort.
+   * @throws the typed error of the failure (see the failure table in the README); the caller's `signal.reason` on abort.
    */
   async complete(
     messages: readonly ChatMessage[],

@@ -136,7 +136,7 @@ export class OpenAIProvider extends HttpProvider implements Provider {
 
   /**
    * One non-streaming Chat Completions call.
-   * @throws the typed error of the failure (see SPEC §2); the caller's `signal.reason` on abort.
+   * @throws the typed error of the failure (see the failure table in the README); the caller's `signal.reason` on abort.
    */
   async complete(
     messages: readonly ChatMessage[],
