@@ -46,4 +46,4 @@ const walk = (dir) => {
 };
 walk(join(root, "dist"));
 if (process.env.npm_config_loglevel !== "silent")
-  console.log(`prune-declarations: kept ${reached.size} .d.ts files, removed ${removed}`);
+  console.error(`prune-declarations: kept ${reached.size} .d.ts files, removed ${removed}`);
