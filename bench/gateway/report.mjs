@@ -14,18 +14,22 @@ const range = (cells, key, digits) => {
 export const START = "<!-- gateway-bench:start -->";
 export const END = "<!-- gateway-bench:end -->";
 
+/** Whether Portkey was timed in `mode` in this run (a version may fail a mode outright). */
+const portkeyMeasured = (g, mode) =>
+  g.table.portkey?.[mode]?.some((c) => Number.isFinite(c?.rps)) ?? false;
+
 export function gatewayTargets(g) {
   if (!g) return [];
   const rc = g.table["retry-client"];
   const floor = g.table.floor;
   if (!rc) return [];
   const out = [];
-  const portkey = g.table.portkey;
   for (const mode of ["json", "stream"]) {
-    const theirs = portkey ? portkey[mode].map((c) => c.rps) : g.portkeyRecorded[mode].rps;
+    const measured = portkeyMeasured(g, mode);
+    const theirs = measured ? g.table.portkey[mode].map((c) => c.rps) : g.portkeyRecorded[mode].rps;
     const ratios = rc[mode].map((c, i) => c.rps / theirs[i]);
     out.push({
-      name: `gateway ${mode} req/s ≥ 3× Portkey at 1/16/64${portkey ? "" : " (vs the issue's recorded Portkey numbers)"}`,
+      name: `gateway ${mode} req/s ≥ 3× Portkey at 1/16/64${measured ? ` (${g.table.portkey.label}, side by side)` : " (vs the issue's recorded Portkey 1.13.5 numbers)"}`,
       value: ratios.map((r) => `${f(r, 1)}×`).join(" / "),
       limit: "≥ 3×",
       met: ratios.every((r) => r >= 3),
@@ -82,10 +86,10 @@ export function renderGatewaySection(g, meta) {
       `| ${t.label} | ${triple(t.json, "rps", 0)} | ${triple(t.json, "addedP50", 2)} | ${triple(t.json, "addedP99", 2)} | ${triple(t.stream, "rps", 0)} | ${triple(t.stream, "addedTtfbP50", 2)} | ${range(t.json, "cpuMsPerRequest", 3)} / ${range(t.stream, "cpuMsPerRequest", 3)} | ${range([...t.json, ...t.stream], "rssMB", 0)} MB |`,
     );
   }
-  if (!g.table.portkey) {
+  if (!portkeyMeasured(g, "json") || !portkeyMeasured(g, "stream")) {
     const r = g.portkeyRecorded;
     rows.push(
-      `| \`@portkey-ai/gateway\` ${g.portkeyVersion} — *not run here; numbers recorded in ${r.source}* | ${r.json.rps.map((x) => f(x, 0)).join(" / ")} | – | 5.2 / 29.5 / 77 | ${r.stream.rps.map((x) => f(x, 0)).join(" / ")} | 28 / 28 / 42 | 0.8–1.1 / 0.8–3.3 | 184–245 MB |`,
+      `| \`@portkey-ai/gateway\` 1.13.5 — *not run here; numbers recorded in ${r.source}* | ${r.json.rps.map((x) => f(x, 0)).join(" / ")} | – | 5.2 / 29.5 / 77 | ${r.stream.rps.map((x) => f(x, 0)).join(" / ")} | 28 / 28 / 42 | 0.8–1.1 / 0.8–3.3 | 184–245 MB |`,
     );
   }
   const direct = g.table.direct;
@@ -145,14 +149,16 @@ export function renderReadmeTable(g, meta) {
   const load = g.loadAverage
     ? ` The machine was shared while it ran (1-minute load average ${f(g.loadAverage[0], 1)} → ${f(g.loadAverage[1], 1)} on ${meta.machine.cores} cores): compare the rows with each other, not with another run.`
     : "";
-  const portkey = g.table.portkey
-    ? ""
-    : ` Portkey ${g.portkeyVersion} could not be installed here, so its row is the measurement recorded in ${g.portkeyRecorded.source}, not a side-by-side run.`;
+  const portkey = !g.table.portkey
+    ? ` Portkey could not be installed here, so its row is the measurement recorded in ${g.portkeyRecorded.source}, not a side-by-side run.`
+    : portkeyMeasured(g, "stream")
+      ? ""
+      : ` Portkey ${g.portkeyVersion} ran side by side but fails every stream (a 500), so its stream figures are the 1.13.5 measurement recorded in ${g.portkeyRecorded.source} (1.13.5 is not on the registry reachable here).`;
   return [
     README_START,
     ...table,
     "",
-    `From \`npm run bench -- --suites=gateway\` on ${meta.finishedAt.slice(0, 10)} (${meta.quick ? "quick run" : `medians of ${g.runs} runs of ${g.seconds} s per cell`}).${load}${portkey} Targets and details: [BENCHMARKS.md](BENCHMARKS.md).`,
+    `From \`npm run bench -- --suites=gateway\` on ${meta.finishedAt.slice(0, 10)} (${meta.quick ? "quick run" : `medians of ${g.runs} runs of ${g.seconds} s per cell`}).${load}${portkey} Targets and details: [BENCHMARKS.md](https://github.com/retry-client/retry-client/blob/main/BENCHMARKS.md).`,
     README_END,
   ].join("\n");
 }
