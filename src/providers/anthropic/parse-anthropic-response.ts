@@ -1,13 +1,11 @@
-import { ServerError } from "../../errors/errors.js";
 import type { ProviderResponse, RateLimitInfo, ToolCall, Usage } from "../../types.js";
-import { invalidResponse } from "../shared/http-call.js";
+import { invalidResponse, parseShaped } from "../shared/http-call.js";
 import {
   optionalArray,
   optionalCount,
   optionalObject,
   optionalString,
   requiredObject,
-  WireShapeError,
 } from "../shared/wire-shape.js";
 import type { AnthropicUsage } from "./anthropic-wire.js";
 import { mapAnthropicStopReason } from "./map-anthropic-stop-reason.js";
@@ -15,7 +13,7 @@ import { mapAnthropicStopReason } from "./map-anthropic-stop-reason.js";
 /**
  * Converts Anthropic usage to the shared {@link Usage}. Input tokens include cache writes and
  * reads: all of them were processed (and billed) as input.
- * @throws WireShapeError when a count is not a non-negative number.
+ * @throws `WireShapeError` when a count is not a non-negative number.
  */
 export function convertAnthropicUsage(usage: AnthropicUsage | undefined): Usage | undefined {
   const u = optionalObject(usage, "usage");
@@ -48,26 +46,14 @@ export function parseAnthropicResponse(
   body: unknown,
   meta: AnthropicResponseMeta,
 ): ProviderResponse {
-  try {
-    return parse(body, meta);
-  } catch (error) {
-    if (error instanceof WireShapeError) throw invalidResponse(meta, error.message);
-    throw error;
-  }
+  return parseShaped(meta, () => parse(body, meta));
 }
 
 function parse(body: unknown, meta: AnthropicResponseMeta): ProviderResponse {
   const message = optionalObject(body, "the body") ?? {};
   const blocks = optionalArray(message.content, "content");
   if (blocks === undefined) {
-    throw new ServerError({
-      provider: meta.provider,
-      model: meta.model,
-      status: 200,
-      code: "invalid_response",
-      providerMessage: "the response has no content",
-      requestId: meta.requestId,
-    });
+    throw invalidResponse(meta, "the response has no content");
   }
   let content = "";
   const toolCalls: ToolCall[] = [];

@@ -1,20 +1,18 @@
-import { ServerError } from "../../errors/errors.js";
 import type { ProviderResponse, RateLimitInfo, ToolCall, Usage } from "../../types.js";
-import { invalidResponse } from "../shared/http-call.js";
+import { invalidResponse, parseShaped } from "../shared/http-call.js";
 import {
   optionalArray,
   optionalCount,
   optionalObject,
   optionalString,
   requiredObject,
-  WireShapeError,
 } from "../shared/wire-shape.js";
 import { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
 import type { OpenAIUsage } from "./openai-wire.js";
 
 /**
  * Converts OpenAI usage to the shared {@link Usage}.
- * @throws WireShapeError when a count is not a non-negative number.
+ * @throws `WireShapeError` when a count is not a non-negative number.
  */
 export function convertOpenAIUsage(usage: OpenAIUsage | null | undefined): Usage | undefined {
   const u = optionalObject(usage, "usage");
@@ -42,12 +40,7 @@ export interface ResponseMeta {
  *   type (`choices: [null]`, `tool_calls: 5`, a token count that is not a number).
  */
 export function parseOpenAIResponse(body: unknown, meta: ResponseMeta): ProviderResponse {
-  try {
-    return parse(body, meta);
-  } catch (error) {
-    if (error instanceof WireShapeError) throw invalidResponse(meta, error.message);
-    throw error;
-  }
+  return parseShaped(meta, () => parse(body, meta));
 }
 
 function parse(body: unknown, meta: ResponseMeta): ProviderResponse {
@@ -56,14 +49,7 @@ function parse(body: unknown, meta: ResponseMeta): ProviderResponse {
   if (choices !== undefined && choices.length > 0) requiredObject(choices[0], "choices[0]");
   const choice = optionalObject(choices?.[0], "choices[0]");
   if (choice === undefined) {
-    throw new ServerError({
-      provider: meta.provider,
-      model: meta.model,
-      status: 200,
-      code: "invalid_response",
-      providerMessage: "the response has no choices",
-      requestId: meta.requestId,
-    });
+    throw invalidResponse(meta, "the response has no choices");
   }
   const message = optionalObject(choice.message, "choices[0].message") ?? {};
   const toolCalls: ToolCall[] = [];

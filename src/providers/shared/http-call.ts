@@ -329,7 +329,11 @@ export async function* runSseBatches(
 
 /** A 200 whose body does not have the wire's shape. */
 export function invalidResponse(
-  call: { readonly provider: string; readonly model: string },
+  call: {
+    readonly provider: string;
+    readonly model: string;
+    readonly requestId?: string | undefined;
+  },
   what: string,
 ): ServerError {
   return new ServerError({
@@ -338,7 +342,18 @@ export function invalidResponse(
     status: 200,
     code: "invalid_response",
     providerMessage: what,
+    ...(call.requestId !== undefined ? { requestId: call.requestId } : {}),
   });
+}
+
+/** Runs a body parser; a field of the wrong type it meets becomes {@link invalidResponse}. */
+export function parseShaped<T>(call: Parameters<typeof invalidResponse>[0], parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof WireShapeError) throw invalidResponse(call, error.message);
+    throw error;
+  }
 }
 
 /**
