@@ -16,6 +16,7 @@ import {
   type CircuitBreaker,
   visibleState,
 } from "../resilience/circuit-breaker.js";
+import { linkSignals } from "../resilience/link-signals.js";
 import type { RetryBudget } from "../resilience/retry-budget.js";
 import { sleep } from "../resilience/sleep.js";
 import type { ResolvedGroup } from "../routing/group-balancer.js";
@@ -43,7 +44,6 @@ import type {
 import type { ModelCatalogue } from "./catalogue.js";
 import { type Cooldown, cappedCooldown, cooldownKey, readCooldown } from "./cooldown.js";
 import { CallTelemetry, type Instruments } from "./instrumentation.js";
-import { linkSignals } from "./link-signals.js";
 import type {
   CallOptions,
   ChatResponse,

@@ -29,6 +29,7 @@ import {
   resolveBreakerOptions,
   visibleState,
 } from "../resilience/circuit-breaker.js";
+import { linkSignals } from "../resilience/link-signals.js";
 import { RetryBudget } from "../resilience/retry-budget.js";
 import type { ResolvedGroup } from "../routing/group-balancer.js";
 import { resolveHedge } from "../routing/hedge.js";
@@ -41,7 +42,6 @@ import { DEFAULT_MODELS, ModelCatalogue, providerOf } from "./catalogue.js";
 import { ChatStream } from "./chat-stream.js";
 import { readCooldown } from "./cooldown.js";
 import { type CallContext, Instruments } from "./instrumentation.js";
-import { linkSignals } from "./link-signals.js";
 import type {
   CallOptions,
   ChatResponse,

@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { BadRequestError, RateLimitError, ServerError, TimeoutError } from "../errors/errors.js";
 import { retry, withRetry } from "./retry.js";
@@ -29,6 +30,14 @@ describe("retry", () => {
       [1, 100],
       [2, 200],
     ]);
+  });
+
+  it("leaves no listener on a long-lived caller signal once a call with a deadline ends", async () => {
+    const caller = new AbortController();
+    for (let i = 0; i < 3; i++) {
+      await expect(retry(() => i, { signal: caller.signal, deadlineMs: 1000 })).resolves.toBe(i);
+    }
+    expect(getEventListeners(caller.signal, "abort")).toHaveLength(0);
   });
 
   it("gives up after maxRetries with the last error", async () => {

@@ -8,6 +8,7 @@ import {
   type ResolvedBackoff,
   resolveBackoff,
 } from "./backoff.js";
+import { linkSignals } from "./link-signals.js";
 import { sleep } from "./sleep.js";
 
 /** Options of {@link retry} and {@link withRetry}. Every field is optional. */
@@ -95,7 +96,9 @@ async function runRetry<T>(
     deadline && deadlineMs !== undefined
       ? setTimeout(() => deadline.abort(new TimeoutError("deadline", deadlineMs)), deadlineMs)
       : undefined;
-  const signal = combineSignals(callerSignal, deadline?.signal);
+  // Not AbortSignal.any: it leaves a record on a long-lived caller signal for every call.
+  const linked = linkSignals([callerSignal, deadline?.signal]);
+  const signal = linked.signal ?? new AbortController().signal;
   let previousDelay: number | undefined;
   try {
     for (let attempt = 0; ; attempt++) {
@@ -123,15 +126,8 @@ async function runRetry<T>(
     }
   } finally {
     if (timer !== undefined) clearTimeout(timer);
+    linked.unlink?.();
   }
-}
-
-/** One signal that aborts when any of the given ones does (with that one's reason). */
-export function combineSignals(...signals: Array<AbortSignal | undefined>): AbortSignal {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  if (present.length === 1) return present[0]!;
-  if (present.length === 0) return new AbortController().signal;
-  return AbortSignal.any(present);
 }
 
 /**
