@@ -1,4 +1,5 @@
 // `node bench/cell.mjs <ids> [--stream] [--concurrency=64] [--requests=N] [--warmup=N] [--rounds=3] [--dist=DIR]`
+// An id may name its own build, `retry-client@/tmp/dist-main` (A/B of two builds in one run).
 // A quick A/B of a few overhead contestants (comma-separated ids, the first one the reference),
 // interleaved round by round against one simulator: CPU per request (user / system) and the
 // ratio of the medians. For iterating on the hot path; `npm run bench` is the record.
@@ -24,9 +25,9 @@ try {
       const out = await runChild(
         join(BENCH_DIR, "workers/overhead.mjs"),
         {
-          id,
+          id: id.split("@")[0],
           url: sim.url,
-          dist,
+          dist: id.includes("@") ? id.slice(id.indexOf("@") + 1) : dist,
           stream,
           concurrency,
           requests,
