@@ -71,39 +71,75 @@ export function createSseDecoder(
   handlers: SseHandlers,
   options: SseDecoderOptions = {},
 ): SseDecoder {
-  const limit = options.maxEventLength;
-  const onComment = handlers.onComment;
-  let failure: SseLimitError | undefined;
-  let started = false; // a first character has been seen (the BOM check is done)
-  let skipLF = false; // the last chunk ended with CR: a LF starting the next one ends nothing
-  let pending = ""; // the unfinished line carried over from the last chunk
-  let data = "";
-  let dataLines = 0;
-  let eventType: string | undefined;
-  let lastId: string | undefined;
+  return new EventStreamDecoder(handlers, options.maxEventLength);
+}
 
-  function dispatch(): void {
-    if (dataLines > 0) {
-      const event: SseEvent = { event: eventType, data, id: lastId };
-      data = "";
-      dataLines = 0;
-      eventType = undefined;
-      handlers.onEvent(event);
-    } else eventType = undefined;
+/** The decoder's state in one object: no closures per stream. */
+class EventStreamDecoder implements SseDecoder {
+  readonly #handlers: SseHandlers;
+  readonly #limit: number | undefined;
+  #failure: SseLimitError | undefined;
+  /** A first character has been seen (the BOM check is done). */
+  #started = false;
+  /** The last chunk ended with CR: a LF starting the next one ends nothing. */
+  #skipLF = false;
+  /** The unfinished line carried over from the last chunk. */
+  #pending = "";
+  #data = "";
+  #dataLines = 0;
+  #eventType: string | undefined;
+  #lastId: string | undefined;
+
+  constructor(handlers: SseHandlers, limit: number | undefined) {
+    this.#handlers = handlers;
+    this.#limit = limit;
   }
 
-  function addData(value: string): void {
-    data = dataLines === 0 ? value : `${data}\n${value}`;
-    dataLines++;
+  feed(chunk: string): void {
+    const limit = this.#limit;
+    if (limit === undefined) {
+      this.#parse(chunk);
+      return;
+    }
+    if (this.#failure !== undefined) throw this.#failure;
+    this.#parse(chunk);
+    const pending = this.#pending.length;
+    if (pending + this.#data.length > limit) {
+      this.#failure = new SseLimitError(pending > limit ? "line" : "event", limit);
+      this.#pending = "";
+      this.#data = "";
+      this.#dataLines = 0;
+      this.#eventType = undefined;
+      throw this.#failure;
+    }
+  }
+
+  #dispatch(): void {
+    if (this.#dataLines > 0) {
+      const event: SseEvent = { event: this.#eventType, data: this.#data, id: this.#lastId };
+      this.#data = "";
+      this.#dataLines = 0;
+      this.#eventType = undefined;
+      this.#handlers.onEvent(event);
+    } else this.#eventType = undefined;
+  }
+
+  #addData(value: string): void {
+    this.#data = this.#dataLines === 0 ? value : `${this.#data}\n${value}`;
+    this.#dataLines++;
   }
 
   /** A line other than an empty one or a `data:` one: `line[start, end)`. */
-  function otherLine(line: string, start: number, end: number): void {
+  #otherLine(line: string, start: number, end: number): void {
     let colon = line.indexOf(":", start);
     if (colon >= end) colon = -1;
     if (colon === start) {
+      const onComment = this.#handlers.onComment;
       if (onComment !== undefined) {
-        onComment(line.slice(line.charCodeAt(start + 1) === SPACE ? start + 2 : start + 1, end));
+        onComment.call(
+          this.#handlers,
+          line.slice(line.charCodeAt(start + 1) === SPACE ? start + 2 : start + 1, end),
+        );
       }
       return;
     }
@@ -114,13 +150,13 @@ export function createSseDecoder(
         : line.slice(line.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1, end);
     switch (field) {
       case "data":
-        addData(value);
+        this.#addData(value);
         return;
       case "event":
-        eventType = value === "" ? undefined : value;
+        this.#eventType = value === "" ? undefined : value;
         return;
       case "id":
-        if (!value.includes("\0")) lastId = value;
+        if (!value.includes("\0")) this.#lastId = value;
         return;
       default:
         // `retry:` (reconnection is not ours to do) and unknown fields are ignored.
@@ -128,30 +164,23 @@ export function createSseDecoder(
     }
   }
 
-  function line(text: string, start: number, end: number): void {
-    if (start === end) dispatch();
-    else if (
-      text.charCodeAt(start) === 100 && // d
-      text.charCodeAt(start + 1) === 97 && // a
-      text.charCodeAt(start + 2) === 116 && // t
-      text.charCodeAt(start + 3) === 97 && // a
-      text.charCodeAt(start + 4) === COLON
-    ) {
-      const from = text.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5;
-      addData(text.slice(from, end));
-    } else otherLine(text, start, end);
+  #line(text: string, start: number, end: number): void {
+    if (start === end) this.#dispatch();
+    else if (isData(text, start)) {
+      this.#addData(text.slice(text.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5, end));
+    } else this.#otherLine(text, start, end);
   }
 
-  function parse(chunk: string): void {
+  #parse(chunk: string): void {
     const length = chunk.length;
     let pos = 0;
-    if (!started) {
+    if (!this.#started) {
       if (length === 0) return;
-      started = true;
+      this.#started = true;
       if (chunk.charCodeAt(0) === 0xfeff) pos = 1;
     }
-    if (skipLF) {
-      skipLF = false;
+    if (this.#skipLF) {
+      this.#skipLF = false;
       if (chunk.charCodeAt(pos) === LF) pos++;
     }
     // The next LF and CR at or after `pos` (`length` when none): each is searched for only once
@@ -160,18 +189,18 @@ export function createSseDecoder(
     if (lf < 0) lf = length;
     let cr = chunk.indexOf("\r", pos);
     if (cr < 0) cr = length;
-    if (pending !== "") {
+    if (this.#pending !== "") {
       const end = Math.min(lf, cr);
       if (end === length) {
-        pending += chunk.slice(pos);
+        this.#pending += chunk.slice(pos);
         return;
       }
-      const whole = pending + chunk.slice(pos, end);
-      pending = "";
-      line(whole, 0, whole.length);
+      const whole = this.#pending + chunk.slice(pos, end);
+      this.#pending = "";
+      this.#line(whole, 0, whole.length);
       pos = end + 1;
       if (end === cr) {
-        if (pos === length) skipLF = true;
+        if (pos === length) this.#skipLF = true;
         else if (chunk.charCodeAt(pos) === LF) pos++;
       }
     }
@@ -185,50 +214,41 @@ export function createSseDecoder(
         if (cr < 0) cr = length;
       }
       if (lf < cr) {
-        // The hot path, inlined: a `data:` line; one followed by a blank line is a whole event.
-        if (
-          dataLines === 0 &&
-          chunk.charCodeAt(pos) === 100 && // d
-          chunk.charCodeAt(pos + 1) === 97 && // a
-          chunk.charCodeAt(pos + 2) === 116 && // t
-          chunk.charCodeAt(pos + 3) === 97 && // a
-          chunk.charCodeAt(pos + 4) === COLON &&
-          chunk.charCodeAt(lf + 1) === LF
-        ) {
+        // The hot path: a `data:` line followed by a blank line is a whole event.
+        if (this.#dataLines === 0 && chunk.charCodeAt(lf + 1) === LF && isData(chunk, pos)) {
           const from = chunk.charCodeAt(pos + 5) === SPACE ? pos + 6 : pos + 5;
-          const event: SseEvent = { event: eventType, data: chunk.slice(from, lf), id: lastId };
-          eventType = undefined;
+          const event: SseEvent = {
+            event: this.#eventType,
+            data: chunk.slice(from, lf),
+            id: this.#lastId,
+          };
+          this.#eventType = undefined;
           pos = lf + 2;
-          handlers.onEvent(event);
+          this.#handlers.onEvent(event);
           continue;
         }
-        line(chunk, pos, lf);
+        this.#line(chunk, pos, lf);
         pos = lf + 1;
       } else if (cr < length) {
-        line(chunk, pos, cr);
+        this.#line(chunk, pos, cr);
         pos = cr + 1;
-        if (pos === length) skipLF = true;
+        if (pos === length) this.#skipLF = true;
         else if (lf === pos) pos++;
       } else {
-        pending = pos === 0 ? chunk : chunk.slice(pos);
+        this.#pending = pos === 0 ? chunk : chunk.slice(pos);
         return;
       }
     }
   }
+}
 
-  if (limit === undefined) return { feed: parse };
-  return {
-    feed(chunk) {
-      if (failure !== undefined) throw failure;
-      parse(chunk);
-      if (pending.length + data.length > limit) {
-        failure = new SseLimitError(pending.length > limit ? "line" : "event", limit);
-        pending = "";
-        data = "";
-        dataLines = 0;
-        eventType = undefined;
-        throw failure;
-      }
-    },
-  };
+/** `text` has `data:` at `i`. */
+function isData(text: string, i: number): boolean {
+  return (
+    text.charCodeAt(i) === 100 && // d
+    text.charCodeAt(i + 1) === 97 && // a
+    text.charCodeAt(i + 2) === 116 && // t
+    text.charCodeAt(i + 3) === 97 && // a
+    text.charCodeAt(i + 4) === COLON
+  );
 }

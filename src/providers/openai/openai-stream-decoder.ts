@@ -52,7 +52,8 @@ export class OpenAIStreamDecoder implements StreamDecoder {
   #rawFinishReason: string | undefined;
   #usage: Usage | undefined;
   /** By the wire's `index` (any integer: a Map, never a holey array as long as the index). */
-  readonly #toolCalls = new Map<number, ToolCallState>();
+  /** Made on the first tool-call fragment: most answers have none. */
+  #toolCalls: Map<number, ToolCallState> | undefined;
   #toolCallsSent = false;
   readonly #meta: ResponseMeta;
   readonly #errorContext: OpenAIErrorContext;
@@ -141,6 +142,8 @@ export class OpenAIStreamDecoder implements StreamDecoder {
   }
 
   #toolCallDeltas(deltas: readonly unknown[], out: ProviderStreamEvent[]): void {
+    if (deltas.length === 0) return;
+    const toolCalls = (this.#toolCalls ??= new Map());
     for (let i = 0; i < deltas.length; i++) {
       const path = `delta.tool_calls[${i}]`;
       const delta = requiredObject(deltas[i], path);
@@ -153,10 +156,10 @@ export class OpenAIStreamDecoder implements StreamDecoder {
       ) {
         throw new WireShapeError(`${path}.index`, "a non-negative integer", rawIndex);
       }
-      const index = typeof rawIndex === "number" ? rawIndex : this.#toolCalls.size;
-      let state = this.#toolCalls.get(index);
+      const index = typeof rawIndex === "number" ? rawIndex : toolCalls.size;
+      let state = toolCalls.get(index);
       if (state === undefined) {
-        if (this.#toolCalls.size >= MAX_STREAM_TOOL_CALLS) {
+        if (toolCalls.size >= MAX_STREAM_TOOL_CALLS) {
           throw new WireShapeError(
             `${path}.index`,
             `at most ${MAX_STREAM_TOOL_CALLS} tool calls per answer`,
@@ -164,7 +167,7 @@ export class OpenAIStreamDecoder implements StreamDecoder {
           );
         }
         state = { id: "", name: "", arguments: "" };
-        this.#toolCalls.set(index, state);
+        toolCalls.set(index, state);
       }
       const event: {
         type: "tool-call-delta";
@@ -204,10 +207,12 @@ export class OpenAIStreamDecoder implements StreamDecoder {
 
   #assembled(): ToolCall[] {
     const calls: ToolCall[] = [];
+    const toolCalls = this.#toolCalls;
+    if (toolCalls === undefined) return calls;
     // In index order (at most MAX_STREAM_TOOL_CALLS of them).
-    const indexes = [...this.#toolCalls.keys()].sort((a, b) => a - b);
+    const indexes = [...toolCalls.keys()].sort((a, b) => a - b);
     for (const index of indexes) {
-      const state = this.#toolCalls.get(index) as ToolCallState;
+      const state = toolCalls.get(index) as ToolCallState;
       calls.push({ id: state.id, name: state.name, arguments: state.arguments });
     }
     return calls;
