@@ -28,6 +28,7 @@ import {
   Throttle,
   type ThrottleTicket,
 } from "../routing/throttle.js";
+import { MemoryStateStore } from "../state/memory-state-store.js";
 import type { StateStore } from "../state/state-store.js";
 import type {
   AttemptRecord,
@@ -293,10 +294,18 @@ export class Call {
     for (;;) {
       const preselected = group ? router.preselect(group, keys) : -1;
       const expected = Math.max(0, preselected);
-      const [values] = await Promise.all([
-        store.getMany<Cooldown | BreakerSnapshot | Headroom>(reads),
-        budget?.recordRequest(keys[expected]!),
-      ]);
+      let values: Array<Cooldown | BreakerSnapshot | Headroom | undefined>;
+      if (store instanceof MemoryStateStore) {
+        // In-process state answers at once: no promise per read on the hot path.
+        values = reads.map((key) => store.peek(key));
+        if (budget && !budget.recordRequestNow(keys[expected]!))
+          await budget.recordRequest(keys[expected]!);
+      } else {
+        [values] = await Promise.all([
+          store.getMany<Cooldown | BreakerSnapshot | Headroom>(reads),
+          budget?.recordRequest(keys[expected]!),
+        ]);
+      }
       const now = this.#now();
       const snapshotOf = (i: number) =>
         breakers[i] ? ((values[breakerAt + i] as BreakerSnapshot | undefined) ?? null) : undefined;
@@ -396,7 +405,9 @@ export class Call {
       try {
         // The first attempt uses the snapshot read with the cooldowns; a retry reads it anew.
         const known = retry === 0 ? snapshot : undefined;
-        permit = await breaker?.acquire(this.#leaseMs(), known, this.#tel?.onBreakerChange);
+        permit =
+          breaker?.permitWhenClosed(known) ??
+          (await breaker?.acquire(this.#leaseMs(), known, this.#tel?.onBreakerChange));
       } catch (error) {
         if (!CircuitOpenError.isInstance(error)) throw error;
         this.#record(target, "skipped", error, 0);
@@ -427,7 +438,8 @@ export class Call {
       }
       if (settled) permit = undefined;
       if (!("error" in outcome)) {
-        if (permit) await breaker?.success(permit, this.#tel?.onBreakerChange);
+        if (permit && breaker?.successMatters(permit))
+          await breaker.success(permit, this.#tel?.onBreakerChange);
         return outcome;
       }
       const error = outcome.error;
@@ -535,11 +547,13 @@ export class Call {
     if (!this.#streaming) {
       try {
         const response = await provider.complete(this.#messages, request);
-        if (ticket) await this.#settle(ticket, response.rateLimit, response.usage);
+        const sharing = ticket && this.#settle(ticket, response.rateLimit, response.usage);
+        if (sharing) await sharing;
         if (lane && !lane.claim()) return { error: CANCELLED, ttftMs: undefined, cancelled: true };
         return this.#succeed(target, response, started, undefined, lane);
       } catch (error) {
-        if (ticket) await this.#settle(ticket, rateLimitOf(error));
+        const sharing = ticket && this.#settle(ticket, rateLimitOf(error));
+        if (sharing) await sharing;
         return { error, ttftMs: undefined };
       }
     }
@@ -574,8 +588,11 @@ export class Call {
               emit(event);
               break;
             case "finish":
-              if (ticket)
-                await this.#settle(ticket, event.response.rateLimit, event.response.usage);
+              if (ticket) {
+                const info = event.response.rateLimit;
+                const sharing = this.#settle(ticket, info, event.response.usage);
+                if (sharing) await sharing;
+              }
               if (lane && !lane.claim())
                 return { error: CANCELLED, ttftMs, cancelled: true, usage: event.response.usage };
               return this.#succeed(target, event.response, started, ttftMs, lane);
@@ -589,7 +606,8 @@ export class Call {
         model: target.model,
       });
     } catch (error) {
-      if (ticket) await this.#settle(ticket, rateLimitOf(error));
+      const sharing = ticket && this.#settle(ticket, rateLimitOf(error));
+      if (sharing) await sharing;
       return usage ? { error, ttftMs, usage } : { error, ttftMs };
     }
   }
@@ -599,17 +617,29 @@ export class Call {
     return this.attempts.length + (lane?.index ?? 0);
   }
 
-  /** A request ended: its rate-limit headers update the headroom, shared once it runs low. */
-  async #settle(
+  /**
+   * A request ended: its rate-limit headers update the headroom, shared once it runs low. The
+   * promise of that write, or undefined when there is nothing to share (the hot path: no await).
+   */
+  #settle(
     ticket: ThrottleTicket,
     info: RateLimitInfo | undefined,
     usage?: Usage,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const throttle = this.#engine.router.throttle!;
     const low = throttle.settle(ticket, info, this.#now(), usage?.inputTokens);
-    if (!low) return;
+    if (!low) return undefined;
     const ttlMs = Math.max(low.requestsResetAt ?? 0, low.tokensResetAt ?? 0) - this.#now();
-    if (ttlMs <= 0) return;
+    return ttlMs > 0 ? this.#share(throttle, ticket, low, ttlMs) : undefined;
+  }
+
+  /** Writes headroom that runs low to the store, for the fleet; a store failure is a warning. */
+  async #share(
+    throttle: Throttle,
+    ticket: ThrottleTicket,
+    low: Headroom,
+    ttlMs: number,
+  ): Promise<void> {
     try {
       await this.#engine.store.update<Headroom>(
         throttle.storeKey(ticket.key),

@@ -54,7 +54,9 @@ export function parseGoDuration(text: string): number | undefined {
     const amount = Number(value.slice(start, i));
     if (i === length) {
       // A bare number is seconds (digits with an optional fraction, nothing else).
-      return start === 0 && whole && value.charCodeAt(length - 1) !== 46 ? amount * 1000 : undefined;
+      return start === 0 && whole && value.charCodeAt(length - 1) !== 46
+        ? amount * 1000
+        : undefined;
     }
     const unitStart = i;
     while (i < length && !isDigit(value.charCodeAt(i)) && value.charCodeAt(i) !== 46) i++;

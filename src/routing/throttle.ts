@@ -1,3 +1,4 @@
+import { prefixedKeys } from "../state/state-store.js";
 import type { ChatMessage, RateLimitInfo } from "../types.js";
 
 /**
@@ -97,9 +98,7 @@ export class Throttle {
   }
 
   /** The store key of a target's shared headroom. */
-  storeKey(key: string): string {
-    return `ratelimit:${key}`;
-  }
+  readonly storeKey: (key: string) => string = prefixedKeys("ratelimit:");
 
   /**
    * Until when `key` cannot take a request of `tokens` tokens (a time in the future), or 0 when
