@@ -1,7 +1,9 @@
 // `node bench/cell.mjs <ids> [--stream] [--concurrency=64] [--requests=N] [--warmup=N] [--rounds=3] [--dist=DIR]`
 // A quick A/B of a few overhead contestants (comma-separated ids, the first one the reference),
 // interleaved round by round against one simulator: CPU per request (user / system) and the
-// ratio of the medians. For iterating on the hot path; `npm run bench` is the record.
+// ratio of the medians. `id@DIR` runs that contestant on another build (e.g. a copy of main's
+// dist/ kept under node_modules/.ab/, where its imports resolve), to compare two builds.
+// For iterating on the hot path; `npm run bench` is the record.
 import { join } from "node:path";
 import { prepareDist } from "./lib/dist.mjs";
 import { BENCH_DIR, runChild, startSimulatorProcess } from "./lib/proc.mjs";
@@ -21,12 +23,13 @@ const cpu = new Map(ids.map((id) => [id, []]));
 try {
   for (let round = 0; round < rounds; round++) {
     for (const id of ids) {
+      const [contestant, build = dist] = id.split("@");
       const out = await runChild(
         join(BENCH_DIR, "workers/overhead.mjs"),
         {
-          id,
+          id: contestant,
           url: sim.url,
-          dist,
+          dist: build,
           stream,
           concurrency,
           requests,
