@@ -307,8 +307,6 @@ export class Call {
         ]);
       }
       const now = this.#now();
-      const snapshotOf = (i: number) =>
-        breakers[i] ? ((values[breakerAt + i] as BreakerSnapshot | undefined) ?? null) : undefined;
       let earliest = -1;
       let until = Number.POSITIVE_INFINITY;
       let throttled = false;
@@ -331,7 +329,7 @@ export class Call {
             if (throttle) this.#ticket = throttle.dispatch(keys[i]!, this.#requestEstimate(), now);
             if (i !== 0 && budget)
               await Promise.all([budget.unrecordRequest(keys[0]!), budget.recordRequest(keys[i]!)]);
-            return { index: i, snapshot: snapshotOf(i) };
+            return { index: i, snapshot: snapshotAt(values, breakers, breakerAt, i) };
           }
           usable.push(i);
         } else if (blocked < until) {
@@ -343,7 +341,7 @@ export class Call {
       if (group) {
         const members = usable.filter((i) => group.keys.includes(keys[i]!));
         const closed = members.filter((i) => {
-          const snapshot = snapshotOf(i);
+          const snapshot = snapshotAt(values, breakers, breakerAt, i);
           return !snapshot || visibleState(snapshot, now) !== "open";
         });
         const candidates = closed.length > 0 ? closed : members;
@@ -358,7 +356,7 @@ export class Call {
               budget.unrecordRequest(keys[expected]!),
               budget.recordRequest(keys[index]!),
             ]);
-          return { index, snapshot: snapshotOf(index) };
+          return { index, snapshot: snapshotAt(values, breakers, breakerAt, index) };
         }
       }
       await budget?.unrecordRequest(keys[expected]!);
@@ -927,26 +925,31 @@ export class Call {
     const c = this.#engine.config;
     const prefill = this.#streaming ? this.#resumeOn(target, provider) : undefined;
     const timeoutMs = o.timeoutMs ?? c.timeoutMs;
-    const request: Record<string, unknown> = { model: target.model };
-    const set = (name: string, value: unknown) => {
-      if (value !== undefined) request[name] = value;
+    const request: { -readonly [K in keyof ProviderRequestOptions]: ProviderRequestOptions[K] } = {
+      model: target.model,
     };
-    set("signal", signal);
-    set("maxTokens", o.maxTokens);
-    set("temperature", o.temperature);
-    set("topP", o.topP);
-    set("stop", o.stop);
-    set("tools", o.tools);
-    set("toolChoice", o.toolChoice);
-    set("responseFormat", o.responseFormat);
-    set("timeoutMs", timeoutMs);
-    set("connectTimeoutMs", o.connectTimeoutMs ?? c.connectTimeoutMs);
-    set("firstTokenTimeoutMs", o.firstTokenTimeoutMs ?? c.firstTokenTimeoutMs);
-    set("idleTimeoutMs", o.idleTimeoutMs ?? c.idleTimeoutMs);
-    set("silentTargetMs", o.silentTargetMs ?? c.silentTargetMs);
-    set("prefill", prefill);
-    set("providerOptions", o.providerOptions?.[target.provider]);
-    return request as unknown as ProviderRequestOptions;
+    // Only the options that are set (no closure or spread per call: this runs on every attempt).
+    if (signal !== undefined) request.signal = signal;
+    if (o.maxTokens !== undefined) request.maxTokens = o.maxTokens;
+    if (o.temperature !== undefined) request.temperature = o.temperature;
+    if (o.topP !== undefined) request.topP = o.topP;
+    if (o.stop !== undefined) request.stop = o.stop;
+    if (o.tools !== undefined) request.tools = o.tools;
+    if (o.toolChoice !== undefined) request.toolChoice = o.toolChoice;
+    if (o.responseFormat !== undefined) request.responseFormat = o.responseFormat;
+    if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
+    const connectTimeoutMs = o.connectTimeoutMs ?? c.connectTimeoutMs;
+    if (connectTimeoutMs !== undefined) request.connectTimeoutMs = connectTimeoutMs;
+    const firstTokenTimeoutMs = o.firstTokenTimeoutMs ?? c.firstTokenTimeoutMs;
+    if (firstTokenTimeoutMs !== undefined) request.firstTokenTimeoutMs = firstTokenTimeoutMs;
+    const idleTimeoutMs = o.idleTimeoutMs ?? c.idleTimeoutMs;
+    if (idleTimeoutMs !== undefined) request.idleTimeoutMs = idleTimeoutMs;
+    const silentTargetMs = o.silentTargetMs ?? c.silentTargetMs;
+    if (silentTargetMs !== undefined) request.silentTargetMs = silentTargetMs;
+    if (prefill !== undefined) request.prefill = prefill;
+    const providerOptions = o.providerOptions?.[target.provider];
+    if (providerOptions !== undefined) request.providerOptions = providerOptions;
+    return request;
   }
 
   /** After a context-length failure, only targets with a larger known window are worth trying. */
@@ -1072,6 +1075,16 @@ async function* oneByOne(
   events: AsyncIterable<ProviderStreamEvent>,
 ): AsyncIterable<readonly ProviderStreamEvent[]> {
   for await (const event of events) yield [event];
+}
+
+/** The breaker snapshot of pending target `i` in a batch of reads (`null`: none stored yet). */
+function snapshotAt(
+  values: readonly unknown[],
+  breakers: ReadonlyArray<CircuitBreaker | undefined>,
+  breakerAt: number,
+  i: number,
+): BreakerSnapshot | null | undefined {
+  return breakers[i] ? ((values[breakerAt + i] as BreakerSnapshot | undefined) ?? null) : undefined;
 }
 
 /** The rate-limit headers a provider error carried. */
