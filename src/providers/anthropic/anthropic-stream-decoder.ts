@@ -87,7 +87,8 @@ export class AnthropicStreamDecoder implements StreamDecoder {
             name: typeof block.name === "string" ? block.name : "",
             arguments: "",
           };
-          (this.#blocks ??= new Map()).set(data.index ?? -1, tool);
+          this.#blocks ??= new Map();
+          this.#blocks.set(data.index ?? -1, tool);
           out.push({
             type: "tool-call-delta",
             index: tool.toolIndex,

@@ -143,7 +143,8 @@ export class OpenAIStreamDecoder implements StreamDecoder {
 
   #toolCallDeltas(deltas: readonly unknown[], out: ProviderStreamEvent[]): void {
     if (deltas.length === 0) return;
-    const toolCalls = (this.#toolCalls ??= new Map());
+    this.#toolCalls ??= new Map();
+    const toolCalls = this.#toolCalls;
     for (let i = 0; i < deltas.length; i++) {
       const path = `delta.tool_calls[${i}]`;
       const delta = requiredObject(deltas[i], path);
