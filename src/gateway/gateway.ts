@@ -26,7 +26,7 @@ import {
   GatewayRequestError,
   retryAfterSeconds,
 } from "./failure.js";
-import { GatewayMetrics } from "./metrics.js";
+import { fixedLabels, GatewayMetrics } from "./metrics.js";
 import { anthropicWire } from "./wire/anthropic.js";
 import { openaiWire } from "./wire/openai.js";
 import type { GatewayRequest, GatewayWire } from "./wire/wire.js";
@@ -123,6 +123,11 @@ export class Gateway {
   readonly #secrets: string[];
   readonly #limits: Record<keyof typeof DEFAULTS, number>;
   readonly #inFlight = new Set<AbortController>();
+  /** The metric labels of each route (two routes, a few statuses), built once. */
+  readonly #routeLabels = new Map<
+    string,
+    { route: { route: string }; statuses: Map<number, { route: string; status: string }> }
+  >();
   readonly #store: StateStore;
   readonly #ownStore: boolean;
   #draining = false;
@@ -532,10 +537,20 @@ export class Gateway {
   }
 
   #count(route: string, status: number, started: number): void {
-    this.metrics.add("retry_client_gateway_requests_total", { route, status: String(status) });
+    let labels = this.#routeLabels.get(route);
+    if (labels === undefined) {
+      labels = { route: fixedLabels({ route }), statuses: new Map() };
+      this.#routeLabels.set(route, labels);
+    }
+    let byStatus = labels.statuses.get(status);
+    if (byStatus === undefined) {
+      byStatus = fixedLabels({ route, status: String(status) });
+      labels.statuses.set(status, byStatus);
+    }
+    this.metrics.add("retry_client_gateway_requests_total", byStatus);
     this.metrics.observe(
       "retry_client_gateway_request_duration_seconds",
-      { route },
+      labels.route,
       (performance.now() - started) / 1000,
     );
   }

@@ -15,7 +15,12 @@ const escapeLabel = (value: string): string =>
     ? value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"')
     : value;
 
+/** Label sets a caller reuses (the gateway's per-route ones): their text, built once. */
+const TEXTS = new WeakMap<Labels, string>();
+
 function labelText(labels: Labels): string {
+  const known = TEXTS.get(labels);
+  if (known !== undefined) return known;
   let out = "";
   for (const name in labels) {
     out += `${out === "" ? "" : ","}${name}="${escapeLabel(labels[name] as string)}"`;
@@ -71,11 +76,35 @@ const HISTOGRAMS: ReadonlyArray<[name: string, help: string]> = [
 
 const STATE_VALUE: Record<CircuitState, number> = { closed: 0, "half-open": 1, open: 2 };
 
+/** The label texts of one provider and model, built on its first call and kept. */
+interface TargetLabels {
+  /** `provider="…",model="…"` */
+  readonly target: string;
+  /** … plus `outcome="…"`, by outcome. */
+  readonly outcomes: Map<string, string>;
+  /** … plus `type="input"` / `type="output"`. */
+  readonly input: string;
+  readonly output: string;
+}
+
+/** At most this many provider/model pairs keep their label texts (a few in practice). */
+const MAX_TARGETS = 256;
+
+/**
+ * Labels the caller promises never to change, so their text is built once: for label sets
+ * used on every request (route and status). Returns `labels`.
+ */
+export function fixedLabels<T extends Labels>(labels: T): T {
+  TEXTS.set(labels, labelText(labels));
+  return labels;
+}
+
 /** A small metrics registry, fed by the gateway and by the client's lifecycle listeners. */
 export class GatewayMetrics {
   readonly #families = new Map<string, Family>();
   readonly #histograms = new Map<string, Histogram>();
   readonly #sampled = new Map<string, () => number>();
+  readonly #targets = new Map<string, Map<string, TargetLabels>>();
 
   constructor() {
     for (const [name, type, help] of COUNTERS)
@@ -86,9 +115,12 @@ export class GatewayMetrics {
 
   /** Adds `by` to a counter or gauge. */
   add(name: string, labels: Labels, by = 1): void {
+    this.#addText(name, labelText(labels), by);
+  }
+
+  #addText(name: string, key: string, by = 1): void {
     const family = this.#families.get(name);
     if (family === undefined) return;
-    const key = labelText(labels);
     family.values.set(key, (family.values.get(key) ?? 0) + by);
   }
 
@@ -104,9 +136,12 @@ export class GatewayMetrics {
 
   /** Records one observation (seconds) in a histogram. */
   observe(name: string, labels: Labels, seconds: number): void {
+    this.#observeText(name, labelText(labels), seconds);
+  }
+
+  #observeText(name: string, key: string, seconds: number): void {
     const histogram = this.#histograms.get(name);
     if (histogram === undefined) return;
-    const key = labelText(labels);
     let series = histogram.series.get(key);
     if (series === undefined) {
       series = { counts: histogram.buckets.map(() => 0), sum: 0, count: 0 };
@@ -125,33 +160,40 @@ export class GatewayMetrics {
    * to first chunk and warnings.
    */
   listener(): Instrumentation {
+    const outcomes = new Map<string, string>();
     return {
       onCallEnd: ({ outcome, response }) => {
-        this.add("retry_client_calls_total", { outcome });
+        let key = outcomes.get(outcome);
+        if (key === undefined) {
+          key = labelText({ outcome });
+          outcomes.set(outcome, key);
+        }
+        this.#addText("retry_client_calls_total", key);
         const usage = response?.usage;
         if (response && usage) {
-          const { provider, model } = response;
-          this.add(
-            "retry_client_tokens_total",
-            { provider, model, type: "input" },
-            usage.inputTokens,
-          );
-          this.add(
-            "retry_client_tokens_total",
-            { provider, model, type: "output" },
-            usage.outputTokens,
-          );
+          const labels = this.#target(response.provider, response.model);
+          this.#addText("retry_client_tokens_total", labels.input, usage.inputTokens);
+          this.#addText("retry_client_tokens_total", labels.output, usage.outputTokens);
         }
       },
       onAttemptEnd: ({ target, record }) => {
-        const labels = { provider: target.provider, model: target.model };
-        this.add("retry_client_attempts_total", { ...labels, outcome: record.outcome });
-        this.observe("retry_client_attempt_duration_seconds", labels, record.durationMs / 1000);
+        const labels = this.#target(target.provider, target.model);
+        let key = labels.outcomes.get(record.outcome);
+        if (key === undefined) {
+          key = `${labels.target},${labelText({ outcome: record.outcome })}`;
+          labels.outcomes.set(record.outcome, key);
+        }
+        this.#addText("retry_client_attempts_total", key);
+        this.#observeText(
+          "retry_client_attempt_duration_seconds",
+          labels.target,
+          record.durationMs / 1000,
+        );
       },
       onFirstChunk: ({ target, ttftMs }) => {
-        this.observe(
+        this.#observeText(
           "retry_client_time_to_first_chunk_seconds",
-          { provider: target.provider, model: target.model },
+          this.#target(target.provider, target.model).target,
           ttftMs / 1000,
         );
       },
@@ -178,6 +220,29 @@ export class GatewayMetrics {
         this.add("retry_client_warnings_total", { code: warning.code });
       },
     };
+  }
+
+  /** The label texts of a provider and model (kept for the next call to them). */
+  #target(provider: string, model: string): TargetLabels {
+    let byModel = this.#targets.get(provider);
+    if (byModel === undefined) {
+      if (this.#targets.size >= MAX_TARGETS) this.#targets.clear();
+      byModel = new Map();
+      this.#targets.set(provider, byModel);
+    }
+    let labels = byModel.get(model);
+    if (labels === undefined) {
+      if (byModel.size >= MAX_TARGETS) byModel.clear();
+      const target = labelText({ provider, model });
+      labels = {
+        target,
+        outcomes: new Map(),
+        input: `${target},type="input"`,
+        output: `${target},type="output"`,
+      };
+      byModel.set(model, labels);
+    }
+    return labels;
   }
 
   /** The Prometheus text exposition. */
