@@ -9,15 +9,7 @@
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BENCH_DIR } from "../lib/proc.mjs";
-import {
-  cpuMs,
-  KEY,
-  load,
-  rssMB,
-  startGateway,
-  startProcess,
-  UPSTREAM_KEY,
-} from "./suite.mjs";
+import { cpuMs, KEY, load, rssMB, startGateway, startProcess, UPSTREAM_KEY } from "./suite.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, d) => {
