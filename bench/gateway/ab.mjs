@@ -1,4 +1,4 @@
-// `node bench/gateway/ab.mjs [--dists=dist,/tmp/other-dist] [--modes=json,stream]
+// `node bench/gateway/ab.mjs [--dists=dist,/tmp/other-dist[::--node-flag]] [--modes=json,stream]
 //   [--concurrency=1,16] [--rounds=3] [--seconds=3] [--warmup=700] [--floor]
 //   [--node-args="--trace-gc"] [--log=DIR] [--wrap="strace -f -c -o FILE"]`
 // A quick interleaved A/B of gateway builds (and optionally the pass-through floor) in front of
@@ -62,12 +62,14 @@ try {
       headers: { authorization: `Bearer ${UPSTREAM_KEY}` },
     });
   }
-  for (const [i, dist] of dists.entries()) {
+  for (const [i, entry] of dists.entries()) {
+    // `DIR::--flag --flag`: node flags for this build only (e.g. a V8 heap setting).
+    const [dist, own = ""] = entry.split("::");
     const name = `gw${i}`;
     const file = logDir ? join(logDir, `${name}.log`) : undefined;
     if (file) writeFileSync(file, "");
     const gateway = await startGateway(dist, upstream.url, {
-      nodeArgs,
+      nodeArgs: [...nodeArgs, ...own.split(" ").filter(Boolean)],
       wrap,
       name: `ab-${name}`,
       output: file ? (c) => appendFileSync(file, c) : undefined,
@@ -75,7 +77,7 @@ try {
     started.push(gateway);
     contestants.push({
       name,
-      dist,
+      dist: entry,
       file,
       url: gateway.url,
       pid: gateway.pid,
