@@ -1,7 +1,9 @@
 // `node bench/cell.mjs <ids> [--stream] [--concurrency=64] [--requests=N] [--warmup=N] [--rounds=3] [--dist=DIR]`
 // A quick A/B of a few overhead contestants (comma-separated ids, the first one the reference),
 // interleaved round by round against one simulator: CPU per request (user / system) and the
-// ratio of the medians. For iterating on the hot path; `npm run bench` is the record.
+// ratio of the medians. `id@DIR` runs that contestant on another build (e.g. a copy of main's
+// dist/ kept under node_modules/.ab/, where its imports resolve), to compare two builds.
+// For iterating on the hot path; `npm run bench` is the record.
 import { join } from "node:path";
 import { prepareDist } from "./lib/dist.mjs";
 import { BENCH_DIR, runChild, startSimulatorProcess } from "./lib/proc.mjs";
@@ -9,7 +11,7 @@ import { CHUNKS_PER_ANSWER, LONG_TEXT } from "./suites/overhead.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, d) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? d;
-const ids = (args.find((a) => !a.startsWith("--")) ?? "floor-http,retry-client").split(",");
+const ids = (args.find((a) => !a.startsWith("--")) ?? "floor-http,retry-client").split(/,(?![^{]*})/);
 const stream = args.includes("--stream");
 const concurrency = Number(opt("concurrency", 64));
 const requests = Number(opt("requests", stream ? 1500 : 20_000));
@@ -21,12 +23,13 @@ const cpu = new Map(ids.map((id) => [id, []]));
 try {
   for (let round = 0; round < rounds; round++) {
     for (const id of ids) {
+      const [contestant, build = dist] = id.split("@");
       const out = await runChild(
         join(BENCH_DIR, "workers/overhead.mjs"),
         {
-          id,
+          id: contestant,
           url: sim.url,
-          dist,
+          dist: build,
           stream,
           concurrency,
           requests,

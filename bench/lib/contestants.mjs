@@ -52,6 +52,11 @@ const messages = (prompt) => [{ role: "user", content: prompt }];
 export async function makeContestant(id, o) {
   const baseURL = `${o.url}/v1`;
   const model = o.model ?? OPENAI_MODEL;
+  // `retry-client{"throttling":false}`: the client with extra configuration (ablations).
+  if (id.startsWith("retry-client{")) {
+    const config = JSON.parse(id.slice("retry-client".length));
+    return retryClient(false, baseURL, model, { ...o, config });
+  }
   switch (id) {
     case "floor-http":
       return httpFloor({ baseURL, model });
@@ -94,6 +99,7 @@ async function retryClient(useFetch, baseURL, model, o) {
     ...(o.stateStore ? { stateStore: o.stateStore } : {}),
     ...(useFetch ? { fetch: globalThis.fetch } : {}),
     ...(otel ? { instrumentation: [otel] } : {}),
+    ...o.config,
   });
   const msgs = (prompt) => [{ role: "user", content: prompt }];
   return {

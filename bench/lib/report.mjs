@@ -144,7 +144,7 @@ export function renderMarkdown(results) {
       "",
       "![CPU per request relative to the bare node:http floor](bench/results/overhead.svg)",
       "",
-      `Healthy simulator, answers of ${ov.chunksPerAnswer} words (streamed: ${ov.chunksPerAnswer} content chunks, \`tokenDelayMs: 0\`). ${ov.plan.rounds > 1 ? `${ov.plan.rounds} rounds, interleaved; the round with the median CPU stands.` : "One round."} Requests per cell: non-streaming ${ov.plan.nonStream.join(" / ")}, streaming ${ov.plan.stream.join(" / ")} (concurrency 1 / 64), after ${ov.plan.warmup.join(" / ")} warm-up requests.`,
+      `Healthy simulator, answers of ${ov.chunksPerAnswer} words (streamed: ${ov.chunksPerAnswer} content chunks, \`tokenDelayMs: 0\`). ${ov.plan.rounds > 1 ? `${ov.plan.rounds} rounds, interleaved; the round with the median CPU stands.` : "One round."} Requests per cell: non-streaming ${ov.plan.nonStream.join(" / ")}, streaming ${ov.plan.stream.join(" / ")} (concurrency 1 / 64), after ${ov.plan.warmup.join(" / ")} warm-up requests (non-streaming / streaming): the figures are the steady state, once the JIT has compiled each contestant's hot path.`,
       "",
       "- The floors parse the JSON / SSE by hand: `node:http` with a keep-alive agent, and the global `fetch` (undici) reading the body stream.",
       '- retry-client: `new RetryClient({ providers: { openai: { apiKey, baseURL } } })`, defaults otherwise (retries, breaker, retry budget, memory store); `complete()` and `for await (const delta of client.stream(…))`. "injected fetch": the same with `fetch: globalThis.fetch`.',

@@ -15,11 +15,13 @@ export async function runOverhead({ quick, dist, log, only }) {
   const plan = quick
     ? { rounds: 1, maxSeconds: 4, nonStream: [300, 1000], stream: [40, 120], warmup: [100, 20] }
     : {
+        // Steady state: the warm-up lets the JIT finish with each contestant's code (a few
+        // thousand requests), so its one-time compile is not spread over the measured ones.
         rounds: 3,
         maxSeconds: 25,
-        nonStream: [2000, 6000],
-        stream: [300, 800],
-        warmup: [500, 100],
+        nonStream: [8000, 20000],
+        stream: [600, 1500],
+        warmup: [4000, 400],
       };
   const sim = await startSimulatorProcess({ text: LONG_TEXT, tokenDelayMs: 0, maxLogEntries: 100 });
   const worker = `${BENCH_DIR}workers/overhead.mjs`;

@@ -28,6 +28,7 @@ import {
   Throttle,
   type ThrottleTicket,
 } from "../routing/throttle.js";
+import { MemoryStateStore } from "../state/memory-state-store.js";
 import type { StateStore } from "../state/state-store.js";
 import type {
   AttemptRecord,
@@ -293,13 +294,19 @@ export class Call {
     for (;;) {
       const preselected = group ? router.preselect(group, keys) : -1;
       const expected = Math.max(0, preselected);
-      const [values] = await Promise.all([
-        store.getMany<Cooldown | BreakerSnapshot | Headroom>(reads),
-        budget?.recordRequest(keys[expected]!),
-      ]);
+      let values: Array<Cooldown | BreakerSnapshot | Headroom | undefined>;
+      if (store instanceof MemoryStateStore) {
+        // In-process state answers at once: no promise per read on the hot path.
+        values = reads.map((key) => store.peek(key));
+        if (budget && !budget.recordRequestNow(keys[expected]!))
+          await budget.recordRequest(keys[expected]!);
+      } else {
+        [values] = await Promise.all([
+          store.getMany<Cooldown | BreakerSnapshot | Headroom>(reads),
+          budget?.recordRequest(keys[expected]!),
+        ]);
+      }
       const now = this.#now();
-      const snapshotOf = (i: number) =>
-        breakers[i] ? ((values[breakerAt + i] as BreakerSnapshot | undefined) ?? null) : undefined;
       let earliest = -1;
       let until = Number.POSITIVE_INFINITY;
       let throttled = false;
@@ -322,7 +329,7 @@ export class Call {
             if (throttle) this.#ticket = throttle.dispatch(keys[i]!, this.#requestEstimate(), now);
             if (i !== 0 && budget)
               await Promise.all([budget.unrecordRequest(keys[0]!), budget.recordRequest(keys[i]!)]);
-            return { index: i, snapshot: snapshotOf(i) };
+            return { index: i, snapshot: snapshotAt(values, breakers, breakerAt, i) };
           }
           usable.push(i);
         } else if (blocked < until) {
@@ -334,7 +341,7 @@ export class Call {
       if (group) {
         const members = usable.filter((i) => group.keys.includes(keys[i]!));
         const closed = members.filter((i) => {
-          const snapshot = snapshotOf(i);
+          const snapshot = snapshotAt(values, breakers, breakerAt, i);
           return !snapshot || visibleState(snapshot, now) !== "open";
         });
         const candidates = closed.length > 0 ? closed : members;
@@ -349,7 +356,7 @@ export class Call {
               budget.unrecordRequest(keys[expected]!),
               budget.recordRequest(keys[index]!),
             ]);
-          return { index, snapshot: snapshotOf(index) };
+          return { index, snapshot: snapshotAt(values, breakers, breakerAt, index) };
         }
       }
       await budget?.unrecordRequest(keys[expected]!);
@@ -396,7 +403,9 @@ export class Call {
       try {
         // The first attempt uses the snapshot read with the cooldowns; a retry reads it anew.
         const known = retry === 0 ? snapshot : undefined;
-        permit = await breaker?.acquire(this.#leaseMs(), known, this.#tel?.onBreakerChange);
+        permit =
+          breaker?.permitWhenClosed(known) ??
+          (await breaker?.acquire(this.#leaseMs(), known, this.#tel?.onBreakerChange));
       } catch (error) {
         if (!CircuitOpenError.isInstance(error)) throw error;
         this.#record(target, "skipped", error, 0);
@@ -427,7 +436,8 @@ export class Call {
       }
       if (settled) permit = undefined;
       if (!("error" in outcome)) {
-        if (permit) await breaker?.success(permit, this.#tel?.onBreakerChange);
+        if (permit && breaker?.successMatters(permit))
+          await breaker.success(permit, this.#tel?.onBreakerChange);
         return outcome;
       }
       const error = outcome.error;
@@ -535,11 +545,13 @@ export class Call {
     if (!this.#streaming) {
       try {
         const response = await provider.complete(this.#messages, request);
-        if (ticket) await this.#settle(ticket, response.rateLimit, response.usage);
+        const sharing = ticket && this.#settle(ticket, response.rateLimit, response.usage);
+        if (sharing) await sharing;
         if (lane && !lane.claim()) return { error: CANCELLED, ttftMs: undefined, cancelled: true };
         return this.#succeed(target, response, started, undefined, lane);
       } catch (error) {
-        if (ticket) await this.#settle(ticket, rateLimitOf(error));
+        const sharing = ticket && this.#settle(ticket, rateLimitOf(error));
+        if (sharing) await sharing;
         return { error, ttftMs: undefined };
       }
     }
@@ -574,8 +586,11 @@ export class Call {
               emit(event);
               break;
             case "finish":
-              if (ticket)
-                await this.#settle(ticket, event.response.rateLimit, event.response.usage);
+              if (ticket) {
+                const info = event.response.rateLimit;
+                const sharing = this.#settle(ticket, info, event.response.usage);
+                if (sharing) await sharing;
+              }
               if (lane && !lane.claim())
                 return { error: CANCELLED, ttftMs, cancelled: true, usage: event.response.usage };
               return this.#succeed(target, event.response, started, ttftMs, lane);
@@ -589,7 +604,8 @@ export class Call {
         model: target.model,
       });
     } catch (error) {
-      if (ticket) await this.#settle(ticket, rateLimitOf(error));
+      const sharing = ticket && this.#settle(ticket, rateLimitOf(error));
+      if (sharing) await sharing;
       return usage ? { error, ttftMs, usage } : { error, ttftMs };
     }
   }
@@ -599,17 +615,29 @@ export class Call {
     return this.attempts.length + (lane?.index ?? 0);
   }
 
-  /** A request ended: its rate-limit headers update the headroom, shared once it runs low. */
-  async #settle(
+  /**
+   * A request ended: its rate-limit headers update the headroom, shared once it runs low. The
+   * promise of that write, or undefined when there is nothing to share (the hot path: no await).
+   */
+  #settle(
     ticket: ThrottleTicket,
     info: RateLimitInfo | undefined,
     usage?: Usage,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const throttle = this.#engine.router.throttle!;
     const low = throttle.settle(ticket, info, this.#now(), usage?.inputTokens);
-    if (!low) return;
+    if (!low) return undefined;
     const ttlMs = Math.max(low.requestsResetAt ?? 0, low.tokensResetAt ?? 0) - this.#now();
-    if (ttlMs <= 0) return;
+    return ttlMs > 0 ? this.#share(throttle, ticket, low, ttlMs) : undefined;
+  }
+
+  /** Writes headroom that runs low to the store, for the fleet; a store failure is a warning. */
+  async #share(
+    throttle: Throttle,
+    ticket: ThrottleTicket,
+    low: Headroom,
+    ttlMs: number,
+  ): Promise<void> {
     try {
       await this.#engine.store.update<Headroom>(
         throttle.storeKey(ticket.key),
@@ -897,26 +925,31 @@ export class Call {
     const c = this.#engine.config;
     const prefill = this.#streaming ? this.#resumeOn(target, provider) : undefined;
     const timeoutMs = o.timeoutMs ?? c.timeoutMs;
-    const request: Record<string, unknown> = { model: target.model };
-    const set = (name: string, value: unknown) => {
-      if (value !== undefined) request[name] = value;
+    const request: { -readonly [K in keyof ProviderRequestOptions]: ProviderRequestOptions[K] } = {
+      model: target.model,
     };
-    set("signal", signal);
-    set("maxTokens", o.maxTokens);
-    set("temperature", o.temperature);
-    set("topP", o.topP);
-    set("stop", o.stop);
-    set("tools", o.tools);
-    set("toolChoice", o.toolChoice);
-    set("responseFormat", o.responseFormat);
-    set("timeoutMs", timeoutMs);
-    set("connectTimeoutMs", o.connectTimeoutMs ?? c.connectTimeoutMs);
-    set("firstTokenTimeoutMs", o.firstTokenTimeoutMs ?? c.firstTokenTimeoutMs);
-    set("idleTimeoutMs", o.idleTimeoutMs ?? c.idleTimeoutMs);
-    set("silentTargetMs", o.silentTargetMs ?? c.silentTargetMs);
-    set("prefill", prefill);
-    set("providerOptions", o.providerOptions?.[target.provider]);
-    return request as unknown as ProviderRequestOptions;
+    // Only the options that are set (no closure or spread per call: this runs on every attempt).
+    if (signal !== undefined) request.signal = signal;
+    if (o.maxTokens !== undefined) request.maxTokens = o.maxTokens;
+    if (o.temperature !== undefined) request.temperature = o.temperature;
+    if (o.topP !== undefined) request.topP = o.topP;
+    if (o.stop !== undefined) request.stop = o.stop;
+    if (o.tools !== undefined) request.tools = o.tools;
+    if (o.toolChoice !== undefined) request.toolChoice = o.toolChoice;
+    if (o.responseFormat !== undefined) request.responseFormat = o.responseFormat;
+    if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
+    const connectTimeoutMs = o.connectTimeoutMs ?? c.connectTimeoutMs;
+    if (connectTimeoutMs !== undefined) request.connectTimeoutMs = connectTimeoutMs;
+    const firstTokenTimeoutMs = o.firstTokenTimeoutMs ?? c.firstTokenTimeoutMs;
+    if (firstTokenTimeoutMs !== undefined) request.firstTokenTimeoutMs = firstTokenTimeoutMs;
+    const idleTimeoutMs = o.idleTimeoutMs ?? c.idleTimeoutMs;
+    if (idleTimeoutMs !== undefined) request.idleTimeoutMs = idleTimeoutMs;
+    const silentTargetMs = o.silentTargetMs ?? c.silentTargetMs;
+    if (silentTargetMs !== undefined) request.silentTargetMs = silentTargetMs;
+    if (prefill !== undefined) request.prefill = prefill;
+    const providerOptions = o.providerOptions?.[target.provider];
+    if (providerOptions !== undefined) request.providerOptions = providerOptions;
+    return request;
   }
 
   /** After a context-length failure, only targets with a larger known window are worth trying. */
@@ -1042,6 +1075,16 @@ async function* oneByOne(
   events: AsyncIterable<ProviderStreamEvent>,
 ): AsyncIterable<readonly ProviderStreamEvent[]> {
   for await (const event of events) yield [event];
+}
+
+/** The breaker snapshot of pending target `i` in a batch of reads (`null`: none stored yet). */
+function snapshotAt(
+  values: readonly unknown[],
+  breakers: ReadonlyArray<CircuitBreaker | undefined>,
+  breakerAt: number,
+  i: number,
+): BreakerSnapshot | null | undefined {
+  return breakers[i] ? ((values[breakerAt + i] as BreakerSnapshot | undefined) ?? null) : undefined;
 }
 
 /** The rate-limit headers a provider error carried. */

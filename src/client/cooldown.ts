@@ -1,3 +1,4 @@
+import { prefixedKeys } from "../state/state-store.js";
 /** A target's cooldown after a rate limit, stored under `cooldown:<target key>`. */
 export interface Cooldown {
   /** When it ends (ms since the epoch, the store's clock). */
@@ -7,7 +8,7 @@ export interface Cooldown {
 }
 
 /** The store key of a target's cooldown. */
-export const cooldownKey = (targetKey: string): string => `cooldown:${targetKey}`;
+export const cooldownKey: (targetKey: string) => string = prefixedKeys("cooldown:");
 
 /**
  * A stored value read as a cooldown: `"corrupt"` unless `until` is a finite number (`1e999`

@@ -374,12 +374,16 @@ export class RetryClient {
     let messages: readonly ChatMessage[];
     try {
       // Input no provider could accept fails here, before any network call.
-      validateCallOptions(options);
+      // Options given as `{}` (the default) have nothing to check.
+      const checkOptions = !isEmptyObject(options);
+      if (checkOptions) validateCallOptions(options);
       messages = validateMessages(input);
-      validateCommon(options);
-      checkMs("silentTargetMs", options.silentTargetMs);
-      if (options.retry) resolveRetry(options.retry);
-      options.signal?.throwIfAborted();
+      if (checkOptions) {
+        validateCommon(options);
+        checkMs("silentTargetMs", options.silentTargetMs);
+        if (options.retry) resolveRetry(options.retry);
+        options.signal?.throwIfAborted();
+      }
     } catch (error) {
       return Promise.reject(error);
     }
@@ -739,6 +743,18 @@ function definedFields<T extends Record<string, unknown>>(
 }
 
 /** What a client's settings and a call's options share, checked the same way for both. */
+/** A plain object literal with no properties: `{}`. */
+function isEmptyObject(value: unknown): boolean {
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    Object.getPrototypeOf(value) !== Object.prototype
+  )
+    return false;
+  for (const _ in value) return false;
+  return true;
+}
+
 function validateCommon(o: ClientConfig | CallOptions): void {
   optionalTimeout("timeoutMs", o.timeoutMs);
   optionalTimeout("connectTimeoutMs", o.connectTimeoutMs);

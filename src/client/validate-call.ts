@@ -222,6 +222,16 @@ export function validateMessages(messages: unknown): readonly ChatMessage[] {
   let out: ChatMessage[] | undefined;
   for (let i = 0; i < messages.length; i++) {
     const original = messages[i] as unknown;
+    // The common shape, taken as it is without building the path of an error: text from the
+    // user or the system.
+    if (
+      isObject(original) &&
+      typeof original.content === "string" &&
+      (original.role === "user" || original.role === "system")
+    ) {
+      out?.push(original as unknown as ChatMessage);
+      continue;
+    }
     const checked = message(`messages[${i}]`, original);
     if (checked !== original && out === undefined) out = messages.slice(0, i) as ChatMessage[];
     out?.push(checked);

@@ -11,16 +11,58 @@ describe("parseGoDuration", () => {
     ["2m59.56s", 179_560],
     ["500us", 0.5],
     ["3", 3000],
+    ["1.5", 1500],
+    [" 2s ", 2000],
+    [".5s", 500],
+    ["1.s", 1000],
+    ["1µs", 0.001],
+    ["1μs", 0.001],
+    ["1500ns", 0.002],
+    ["1h", 3_600_000],
   ])("%s → %d ms", (text, ms) => {
     expect(parseGoDuration(text)).toBeCloseTo(ms, 6);
   });
-  it.each(["", "soon", "1x", "1s garbage", "-1s"])("rejects %j", (text) => {
+  it.each([
+    "",
+    "soon",
+    "1x",
+    "1s garbage",
+    "-1s",
+    "+1s",
+    ".5",
+    "1.",
+    ".",
+    "s",
+    "1 s",
+    "1e3s",
+    "1s2",
+    "1..5s",
+    "ms",
+  ])("rejects %j", (text) => {
     expect(parseGoDuration(text)).toBeUndefined();
   });
 });
 
 describe("parseRateLimitHeaders", () => {
   const now = Date.parse("2026-01-01T00:00:00Z");
+
+  it("reads the same from a plain record and from a Headers object, ignoring other headers", () => {
+    const sent = {
+      "content-type": "application/json",
+      "retry-after": "3",
+      "x-ratelimit-remaining-tokens": "7",
+      "anthropic-ratelimit-requests-limit": "50",
+      "x-ratelimit-other": "1",
+      "x-request-id": "req_1",
+    };
+    const expected = { retryAfterMs: 3000, remainingTokens: 7, limitRequests: 50 };
+    expect(parseRateLimitHeaders(sent, now)).toEqual(expected);
+    expect(parseRateLimitHeaders(new Headers(sent), now)).toEqual(expected);
+    expect(parseRateLimitHeaders({ "x-ratelimit-limit-requests": ["5", "6"] }, now)).toEqual({
+      limitRequests: 5,
+    });
+    expect(parseRateLimitHeaders({ "content-type": "text/plain" }, now)).toEqual({});
+  });
 
   it("reads OpenAI's headers", () => {
     expect(

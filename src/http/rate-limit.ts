@@ -12,7 +12,6 @@ function read(headers: HeaderSource, name: string): string | undefined {
   return headerValue(headers as TransportHeaders, name);
 }
 
-const GO_DURATION = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/gy;
 const UNIT_MS: Readonly<Record<string, number>> = {
   ns: 1e-6,
   us: 1e-3,
@@ -24,6 +23,8 @@ const UNIT_MS: Readonly<Record<string, number>> = {
   h: 3_600_000,
 };
 
+const isDigit = (code: number) => code >= 48 && code <= 57;
+
 /**
  * Parses a Go-style duration as OpenAI sends in `x-ratelimit-reset-*` (`1s`, `6m0s`, `20ms`,
  * `17.167s`, `4h43m36.314s`) into milliseconds. A bare number is read as seconds. Returns
@@ -34,16 +35,36 @@ const UNIT_MS: Readonly<Record<string, number>> = {
  */
 export function parseGoDuration(text: string): number | undefined {
   const value = text.trim();
-  if (value === "") return undefined;
-  if (/^\d+(?:\.\d+)?$/.test(value)) return Number(value) * 1000;
-  GO_DURATION.lastIndex = 0;
+  const length = value.length;
+  if (length === 0) return undefined;
+  // A scanner, not a regular expression: it runs on every response that carries the headers.
   let total = 0;
-  let end = 0;
-  for (let match = GO_DURATION.exec(value); match; match = GO_DURATION.exec(value)) {
-    total += Number(match[1]) * (UNIT_MS[match[2] as string] ?? Number.NaN);
-    end = GO_DURATION.lastIndex;
+  let i = 0;
+  while (i < length) {
+    // A number: digits with an optional fraction, or a fraction alone (`.5`).
+    const start = i;
+    while (i < length && isDigit(value.charCodeAt(i))) i++;
+    const whole = i > start;
+    if (i < length && value.charCodeAt(i) === 46 /* . */) {
+      i++;
+      const fraction = i;
+      while (i < length && isDigit(value.charCodeAt(i))) i++;
+      if (!whole && i === fraction) return undefined;
+    } else if (!whole) return undefined;
+    const amount = Number(value.slice(start, i));
+    if (i === length) {
+      // A bare number is seconds (digits with an optional fraction, nothing else).
+      return start === 0 && whole && value.charCodeAt(length - 1) !== 46
+        ? amount * 1000
+        : undefined;
+    }
+    const unitStart = i;
+    while (i < length && !isDigit(value.charCodeAt(i)) && value.charCodeAt(i) !== 46) i++;
+    const unit = UNIT_MS[value.slice(unitStart, i)];
+    if (unit === undefined) return undefined;
+    total += amount * unit;
   }
-  if (end !== value.length || !Number.isFinite(total)) return undefined;
+  if (!Number.isFinite(total)) return undefined;
   return Math.round(total * 1000) / 1000;
 }
 

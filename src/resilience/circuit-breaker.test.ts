@@ -276,3 +276,41 @@ describe("the failure count an open breaker keeps (shown by `retry-client circui
     expect(afterFailure(s, o, 5000, true)).toMatchObject({ state: "open", failures: 4 });
   });
 });
+
+describe("the hot path's shortcuts", () => {
+  it("permitWhenClosed gives acquire's permit for a closed snapshot, and nothing otherwise", async () => {
+    const breaker = new CircuitBreaker("fast");
+    const closed = { state: "closed", failures: 2 } as const;
+    expect(breaker.permitWhenClosed(closed)).toEqual(await breaker.acquire(undefined, closed));
+    expect(breaker.permitWhenClosed(null)).toEqual({
+      probe: false,
+      snapshot: { state: "closed", failures: 0 },
+    });
+    expect(breaker.permitWhenClosed(undefined)).toBeUndefined();
+    const open = {
+      state: "open",
+      openedAt: 0,
+      openUntil: 1,
+      openPeriodMs: 1,
+      failures: 5,
+    } as const;
+    expect(breaker.permitWhenClosed(open)).toBeUndefined();
+    expect(breaker.permitWhenClosed({ state: "half-open", successes: 0, openPeriodMs: 1 })).toBe(
+      undefined,
+    );
+  });
+
+  it("successMatters is false only when success() would record nothing", async () => {
+    const store = new MemoryStateStore();
+    const breaker = new CircuitBreaker("quiet", { store });
+    const permit = await breaker.acquire();
+    expect(breaker.successMatters(permit)).toBe(false);
+    await breaker.failure(permit, new ServerError({ provider: "p", model: "m", status: 500 }));
+    const afterOne = await breaker.acquire();
+    expect(breaker.successMatters(afterOne)).toBe(true);
+    await breaker.success(afterOne);
+    expect(await store.get("breaker:quiet")).toBeUndefined();
+    const rated = new CircuitBreaker("rated", { store, failureRate: { threshold: 0.5 } });
+    expect(rated.successMatters(await rated.acquire())).toBe(true);
+  });
+});

@@ -281,6 +281,30 @@ export class CircuitBreaker {
     return { probe: true, snapshot: next, holder };
   }
 
+  /**
+   * The permit {@link acquire} would give when `known` (the snapshot the caller read under
+   * {@link stateKey}; `null` for none) shows the breaker closed — at once, with no promise; else
+   * undefined, and the caller goes through `acquire`.
+   */
+  permitWhenClosed(known: BreakerSnapshot | undefined | null): BreakerPermit | undefined {
+    if (known === undefined || (known !== null && known.state !== "closed")) return undefined;
+    this.#last = known ?? CLOSED;
+    return { probe: false, snapshot: this.#last };
+  }
+
+  /**
+   * Whether {@link success} has anything to record for `permit`: false on the hot path (closed,
+   * no failures counted, no failure-rate window), where the caller may skip it.
+   */
+  successMatters(permit: BreakerPermit): boolean {
+    return (
+      this.options.failureRate !== undefined ||
+      permit.probe ||
+      permit.snapshot.state !== "closed" ||
+      permit.snapshot.failures !== 0
+    );
+  }
+
   /** Reports the permitted call's success (`onStateChange`: as for {@link acquire}). */
   async success(permit: BreakerPermit, onStateChange?: StateChangeListener): Promise<void> {
     await this.#recordRate(permit, false);

@@ -15,6 +15,14 @@ async function drain(budget: RetryBudget, key: string, max = 1000): Promise<numb
 }
 
 describe("RetryBudget", () => {
+  it("recordRequestNow counts like recordRequest on an in-process store, and only there", async () => {
+    const { budget } = setup({ minRetriesPerSecond: 0 });
+    for (let i = 0; i < 10; i++) expect(budget.recordRequestNow("t")).toBe(true);
+    expect(await drain(budget, "t")).toBe(2);
+    const elsewhere = new RetryBudget({}, { ...new MemoryStateStore(), kind: "other" } as never);
+    expect(elsewhere.recordRequestNow("t")).toBe(false);
+  });
+
   it("a quiet client keeps its full retries on one call (the floor)", async () => {
     const { budget } = setup();
     await budget.recordRequest("t");

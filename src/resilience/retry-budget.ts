@@ -1,6 +1,6 @@
 import { nonNegativeNumber, positiveNumber } from "../options.js";
 import { MemoryStateStore } from "../state/memory-state-store.js";
-import type { StateStore } from "../state/state-store.js";
+import { prefixedKeys, type StateStore } from "../state/state-store.js";
 import { definedOnly } from "./backoff.js";
 
 /** Retry budget settings (Finagle style). Every field is optional. */
@@ -52,6 +52,17 @@ export class RetryBudget {
     await this.#store.addToWindow(this.#key(key), "requests", 1, this.options.windowMs);
   }
 
+  /**
+   * {@link recordRequest} at once when the budget lives in an in-process store (no promise on
+   * the hot path); false, having done nothing, when its store is another kind.
+   */
+  recordRequestNow(key: string): boolean {
+    const store = this.#store;
+    if (!(store instanceof MemoryStateStore)) return false;
+    store.addToWindowSync(this.#key(key), "requests", 1, this.options.windowMs);
+    return true;
+  }
+
   /** Takes back a request counted for `key` that was not made after all. */
   async unrecordRequest(key: string): Promise<void> {
     await this.#store.addToWindow(this.#key(key), "requests", -1, this.options.windowMs);
@@ -75,7 +86,5 @@ export class RetryBudget {
     return ratio * requests + (minRetriesPerSecond * windowMs) / 1000;
   }
 
-  #key(key: string): string {
-    return `budget:${key}`;
-  }
+  readonly #key = prefixedKeys("budget:");
 }

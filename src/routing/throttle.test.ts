@@ -1,6 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Message } from "../message.js";
-import { estimateRequestTokens, Throttle } from "./throttle.js";
+import { estimateRequestTokens, type Headroom, Throttle } from "./throttle.js";
 
 const T0 = 1_000_000;
 /** An estimate that is all output tokens (no input to correct). */
@@ -99,5 +100,90 @@ describe("Throttle", () => {
     t.settle(t.dispatch("a", estimate, T0), undefined, T0 + 1, 130);
     expect(t.tokensFor("a", estimate)).toBe(180);
     expect(t.tokensFor("b", estimate)).toBe(150);
+  });
+});
+
+/** blockedUntil as written before its fast path: every report rolled to `now` first. */
+function reference(
+  shared: Headroom,
+  tickets: ReadonlyArray<{ at: number; tokens: number }>,
+  tokens: number,
+  now: number,
+): number {
+  const h = shared;
+  let view: Headroom = h;
+  const requestsReset = h.requestsResetAt !== undefined && h.requestsResetAt <= now;
+  const tokensReset = h.tokensResetAt !== undefined && h.tokensResetAt <= now;
+  if (requestsReset || tokensReset) {
+    const next = { ...h } as { -readonly [K in keyof Headroom]: Headroom[K] };
+    const roll = (resetAt: number) => {
+      const step = Math.max(1, h.periodMs);
+      return resetAt + Math.ceil((now - resetAt + 1) / step) * step;
+    };
+    const period = Math.max(1, h.periodMs) + (h.skewMs ?? 0);
+    let since = h.at;
+    if (requestsReset) {
+      if (h.limitRequests === undefined) delete next.requests;
+      else next.requests = h.limitRequests;
+      next.requestsResetAt = roll(h.requestsResetAt!);
+      since = Math.max(since, next.requestsResetAt - period);
+    }
+    if (tokensReset) {
+      if (h.limitTokens === undefined) delete next.tokens;
+      else next.tokens = h.limitTokens;
+      next.tokensResetAt = roll(h.tokensResetAt!);
+      since = Math.max(since, next.tokensResetAt - period);
+    }
+    next.at = since;
+    view = next;
+  }
+  const counted = tickets.filter((t) => t.at >= view.at);
+  const requests = counted.length;
+  const spent = counted.reduce((sum, t) => sum + t.tokens, 0);
+  let until = 0;
+  if (view.requests !== undefined && view.requestsResetAt !== undefined) {
+    if (view.requests - requests < 1) until = view.requestsResetAt;
+  }
+  if (view.tokens !== undefined && view.tokensResetAt !== undefined) {
+    const fits = view.limitTokens === undefined || tokens <= view.limitTokens;
+    if (fits && view.tokens - spent < tokens) until = Math.max(until, view.tokensResetAt);
+  }
+  return until > now ? until : 0;
+}
+
+describe("Throttle.blockedUntil's fast path", () => {
+  it("answers as rolling every report to now would, for any report and requests in flight", () => {
+    const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
+    fc.assert(
+      fc.property(
+        fc.record({
+          at: fc.integer({ min: 0, max: 1000 }),
+          periodMs: fc.integer({ min: 0, max: 500 }),
+          skewMs: maybe(fc.integer({ min: 0, max: 50 })),
+          requests: maybe(fc.integer({ min: 0, max: 6 })),
+          limitRequests: maybe(fc.integer({ min: 0, max: 6 })),
+          requestsResetAt: maybe(fc.integer({ min: 0, max: 2000 })),
+          tokens: maybe(fc.integer({ min: 0, max: 300 })),
+          limitTokens: maybe(fc.integer({ min: 0, max: 300 })),
+          tokensResetAt: maybe(fc.integer({ min: 0, max: 2000 })),
+        }),
+        fc.array(fc.record({ at: fc.integer({ min: 0, max: 2000 }), tokens: fc.nat(100) }), {
+          maxLength: 8,
+        }),
+        fc.nat(120),
+        fc.integer({ min: 0, max: 2500 }),
+        (raw, sent, tokens, now) => {
+          const shared = Object.fromEntries(
+            Object.entries(raw).filter(([, v]) => v !== undefined),
+          ) as unknown as Headroom;
+          const t = new Throttle();
+          for (const ticket of sent) t.dispatch("k", e(ticket.tokens), ticket.at);
+          expect(t.blockedUntil("k", shared, e(tokens), now)).toBe(
+            reference(shared, sent, tokens, now),
+          );
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });

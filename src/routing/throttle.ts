@@ -1,3 +1,4 @@
+import { prefixedKeys } from "../state/state-store.js";
 import type { ChatMessage, RateLimitInfo } from "../types.js";
 
 /**
@@ -97,9 +98,7 @@ export class Throttle {
   }
 
   /** The store key of a target's shared headroom. */
-  storeKey(key: string): string {
-    return `ratelimit:${key}`;
-  }
+  readonly storeKey: (key: string) => string = prefixedKeys("ratelimit:");
 
   /**
    * Until when `key` cannot take a request of `tokens` tokens (a time in the future), or 0 when
@@ -114,17 +113,13 @@ export class Throttle {
     const local = this.#local.get(key);
     if (!local && !shared) return 0;
     const tokens = this.tokensFor(key, estimate);
+    const inFlight = this.#inFlight.get(key);
+    // The hot path: reports that leave room as they stand leave room once a window rolls over
+    // too (a roll only refills a limit and counts fewer requests in flight), so skip the roll.
+    if (hasRoom(local, inFlight, tokens) && hasRoom(shared, inFlight, tokens)) return 0;
     const view = newest(current(local, now), current(shared, now));
     if (!view) return 0;
-    let requests = 0;
-    let spent = 0;
-    const inFlight = this.#inFlight.get(key);
-    if (inFlight)
-      for (const ticket of inFlight)
-        if (ticket.at >= view.at) {
-          requests++;
-          spent += ticket.tokens;
-        }
+    const { requests, spent } = inFlightSince(inFlight, view.at);
     let until = 0;
     if (view.requests !== undefined && view.requestsResetAt !== undefined) {
       if (view.requests - requests < 1) until = view.requestsResetAt;
@@ -215,6 +210,45 @@ function fromInfo(
   return out;
 }
 
+/** The requests in flight sent at or after `at`, and the tokens they will spend. */
+function inFlightSince(
+  inFlight: ReadonlySet<ThrottleTicket> | undefined,
+  at: number,
+): { requests: number; spent: number } {
+  let requests = 0;
+  let spent = 0;
+  if (inFlight)
+    for (const ticket of inFlight)
+      if (ticket.at >= at) {
+        requests++;
+        spent += ticket.tokens;
+      }
+  return { requests, spent };
+}
+
+/**
+ * True when `h` (absent counts) leaves room for one more request of `tokens` tokens as it stands,
+ * with every request in flight since it counted. Then it does after a window rolls over as well:
+ * a roll sets a limit's remaining back to the limit (not trusted here unless remaining was known
+ * and no more than the limit) and counts fewer requests.
+ */
+function hasRoom(
+  h: Headroom | undefined,
+  inFlight: ReadonlySet<ThrottleTicket> | undefined,
+  tokens: number,
+): boolean {
+  if (!h) return true;
+  // A roll sets remaining to the limit: sure to be no less only when both are known, in order.
+  if (h.limitRequests !== undefined && !(h.requests !== undefined && h.requests <= h.limitRequests))
+    return false;
+  if (h.limitTokens !== undefined && !(h.tokens !== undefined && h.tokens <= h.limitTokens))
+    return false;
+  const { requests, spent } = inFlightSince(inFlight, h.at);
+  if (h.requests !== undefined && h.requests - requests < 1) return false;
+  const fits = h.limitTokens === undefined || tokens <= h.limitTokens;
+  return !(h.tokens !== undefined && fits && h.tokens - spent < tokens);
+}
+
 /** A report as it stands at `now`: a limit whose reset passed is whole again from its reset. */
 function current(h: Headroom | undefined, now: number): Headroom | undefined {
   if (!h) return undefined;
@@ -252,7 +286,9 @@ function newest(a: Headroom | undefined, b: Headroom | undefined): Headroom | un
 }
 
 function isLow(h: Headroom): boolean {
-  const low = (remaining: number | undefined, limit: number | undefined) =>
-    remaining !== undefined && remaining <= Math.max(1, (limit ?? 0) * LOW);
-  return low(h.requests, h.limitRequests) || low(h.tokens, h.limitTokens);
+  return runsLow(h.requests, h.limitRequests) || runsLow(h.tokens, h.limitTokens);
+}
+
+function runsLow(remaining: number | undefined, limit: number | undefined): boolean {
+  return remaining !== undefined && remaining <= Math.max(1, (limit ?? 0) * LOW);
 }

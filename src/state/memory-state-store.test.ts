@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MemoryStateStore } from "./memory-state-store.js";
+import { prefixedKeys } from "./state-store.js";
 
 function setup() {
   let now = 1000;
@@ -72,5 +73,16 @@ describe("MemoryStateStore", () => {
     expect(await store.addToWindow("w", "requests", 0, 1000)).toEqual({ retries: 1 });
     advance(500);
     expect(await store.addToWindow("w", "requests", 0, 1000)).toEqual({});
+  });
+});
+
+describe("prefixedKeys", () => {
+  it("gives the same string for the same key, and starts over past 4,096 keys", () => {
+    const key = prefixedKeys("cooldown:");
+    const first = key("openai:gpt-4o");
+    expect(first).toBe("cooldown:openai:gpt-4o");
+    expect(key("openai:gpt-4o")).toBe(first);
+    for (let i = 0; i < 5000; i++) expect(key(`m${i}`)).toBe(`cooldown:m${i}`);
+    expect(key("openai:gpt-4o")).toBe("cooldown:openai:gpt-4o");
   });
 });

@@ -70,3 +70,24 @@ export const WINDOW_BUCKETS = 10;
 export function windowBucket(now: number, windowMs: number): number {
   return Math.floor(now / (windowMs / WINDOW_BUCKETS));
 }
+
+/**
+ * `prefix + key`, the same string for the same key: a hot path keyed by a few targets then
+ * builds (and hashes) no new string per request. Bounded: past 4,096 keys it starts over.
+ *
+ * @example
+ * const cooldownKey = prefixedKeys("cooldown:");
+ * cooldownKey("openai:gpt-4o") // "cooldown:openai:gpt-4o"
+ */
+export function prefixedKeys(prefix: string): (key: string) => string {
+  const cache = new Map<string, string>();
+  return (key) => {
+    let full = cache.get(key);
+    if (full === undefined) {
+      if (cache.size >= 4096) cache.clear();
+      full = prefix + key;
+      cache.set(key, full);
+    }
+    return full;
+  };
+}

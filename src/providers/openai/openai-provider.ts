@@ -72,6 +72,7 @@ export class OpenAIProvider extends HttpProvider implements Provider {
   readonly #maxTokensField: MaxTokensField | undefined;
   readonly #onOpenAI: boolean;
   readonly #completionsURL: string;
+  readonly #fieldByModel = new Map<string, MaxTokensField>();
 
   /**
    * @throws RangeError for an invalid timeout or token option; ConfigurationError for an
@@ -104,7 +105,15 @@ export class OpenAIProvider extends HttpProvider implements Provider {
   /** The body field of the output token limit for `model`. */
   protected maxTokensFieldFor(model: string): MaxTokensField {
     if (this.#maxTokensField !== undefined) return this.#maxTokensField;
-    return this.#onOpenAI || isReasoningModel(model) ? "max_completion_tokens" : "max_tokens";
+    if (this.#onOpenAI) return "max_completion_tokens";
+    // By model id, worked out once per model (a regular expression on every request otherwise).
+    let field = this.#fieldByModel.get(model);
+    if (field === undefined) {
+      field = isReasoningModel(model) ? "max_completion_tokens" : "max_tokens";
+      if (this.#fieldByModel.size >= 1024) this.#fieldByModel.clear();
+      this.#fieldByModel.set(model, field);
+    }
+    return field;
   }
 
   protected authHeaders(apiKey: string | null): Record<string, string> {

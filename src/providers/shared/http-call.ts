@@ -14,6 +14,7 @@ import {
   type TransportHeaders,
   type TransportRequest,
   type TransportResponse,
+  type TransportSignal,
 } from "../../http/transport.js";
 import type { ProviderStreamEvent } from "../../types.js";
 import { WireShapeError } from "./wire-shape.js";
@@ -78,7 +79,7 @@ export async function requestJson(call: HttpCall): Promise<JsonResult> {
   const sentAt = Date.now();
   let answered = false;
   try {
-    const response = await call.transport.request({ ...call.request, signal: control.signal });
+    const response = await call.transport.request(withSignal(call.request, control.signal));
     answered = true;
     control.disarm("connect");
     if (response.status < 200 || response.status > 299) throw await errorOf(call, response);
@@ -100,6 +101,14 @@ export async function requestJson(call: HttpCall): Promise<JsonResult> {
   } finally {
     control.dispose();
   }
+}
+
+/** The request with the signal of its control (a literal: faster than a spread per request). */
+function withSignal(request: HttpCall["request"], signal: TransportSignal): TransportRequest {
+  const { method, url, headers, body } = request;
+  return body === undefined
+    ? { method, url, headers, signal }
+    : { method, url, headers, body, signal };
 }
 
 /** A 2xx body, read within `maxResponseBytes`. */
@@ -229,7 +238,7 @@ export async function* runSseBatches(
   let decoderBug: unknown;
   try {
     try {
-      const response = await call.transport.request({ ...call.request, signal: control.signal });
+      const response = await call.transport.request(withSignal(call.request, control.signal));
       answered = true;
       cancel = () => response.cancel();
       control.disarm("connect");

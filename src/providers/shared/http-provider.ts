@@ -174,13 +174,13 @@ export abstract class HttpProvider {
     options: Partial<ProviderRequestOptions>,
     url: string,
   ): HttpCall {
-    const base = this.errorContext(model);
-    // What the request needs from a token limit: its text / 4 plus its output limit.
-    const context =
+    // Built only when a response fails: what the request needs from a token limit is its
+    // text / 4 plus its output limit.
+    const context = (): ErrorContext =>
       body === undefined
-        ? base
+        ? this.errorContext(model)
         : {
-            ...base,
+            ...this.errorContext(model),
             tokensNeeded:
               Math.ceil(body.length / 4) + (options.maxTokens ?? this.options.maxTokens ?? 0),
           };
@@ -198,7 +198,7 @@ export abstract class HttpProvider {
       maxResponseBytes: this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
       silentTargetMs:
         options.silentTargetMs ?? this.options.silentTargetMs ?? DEFAULT_SILENT_TARGET_MS,
-      toError: (status, text, headers) => this.errorFromResponse(status, text, headers, context),
+      toError: (status, text, headers) => this.errorFromResponse(status, text, headers, context()),
     };
   }
 
