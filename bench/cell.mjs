@@ -11,7 +11,9 @@ import { CHUNKS_PER_ANSWER, LONG_TEXT } from "./suites/overhead.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, d) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? d;
-const ids = (args.find((a) => !a.startsWith("--")) ?? "floor-http,retry-client").split(/,(?![^{]*})/);
+const ids = (args.find((a) => !a.startsWith("--")) ?? "floor-http,retry-client").split(
+  /,(?![^{]*})/,
+);
 const stream = args.includes("--stream");
 const concurrency = Number(opt("concurrency", 64));
 const requests = Number(opt("requests", stream ? 1500 : 20_000));

@@ -854,7 +854,7 @@ export class Call {
     }
     const content =
       this.#prefill !== undefined ? this.#prefill + response.content : response.content;
-    const result: ChatResponse = {
+    const result: { -readonly [K in keyof ChatResponse]: ChatResponse[K] } = {
       content,
       provider: target.provider,
       model: target.model,
@@ -867,9 +867,9 @@ export class Call {
       requestId: response.requestId,
       rateLimit: response.rateLimit,
       attempts: this.attempts,
-      ...(response.refusal !== undefined ? { refusal: response.refusal } : {}),
-      ...(this.#options.metadata ? { metadata: this.#options.metadata } : {}),
     };
+    if (response.refusal !== undefined) result.refusal = response.refusal;
+    if (this.#options.metadata) result.metadata = this.#options.metadata;
     if (this.#streaming) this.#emit({ type: "finish", response: result });
     return result;
   }

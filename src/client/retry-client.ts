@@ -401,7 +401,10 @@ export class RetryClient {
       );
     }
     // Not AbortSignal.any: it leaves a record on a long-lived caller signal for every call.
-    const { signal, unlink } = linkSignals([callerSignal, deadline?.signal, streamSignal]);
+    const { signal, unlink } =
+      callerSignal === undefined && deadline === undefined
+        ? { signal: streamSignal, unlink: undefined }
+        : linkSignals([callerSignal, deadline?.signal, streamSignal]);
     const groupName = this.#groups.size > 0 ? this.#groupName(options) : undefined;
     const call = new Call(
       this.#engine,

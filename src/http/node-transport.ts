@@ -60,14 +60,16 @@ export function createNodeTransport(options: NodeTransportOptions = {}): Transpo
         const send = https ? httpsRequest : httpRequest;
         const req = send(
           {
-            ...target,
+            protocol: target.protocol,
+            hostname: target.hostname,
+            port: target.port,
+            path: target.path,
+            auth: target.auth,
             method: request.method,
             headers: request.headers,
             agent: https ? httpsAgent : httpAgent,
           },
-          (res) => {
-            resolve(new NodeTransportResponse(res));
-          },
+          (res) => resolve(new NodeTransportResponse(res)),
         );
         // A known length instead of chunked encoding: some proxies and servers insist on it.
         if (request.body !== undefined)
