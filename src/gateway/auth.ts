@@ -9,11 +9,7 @@ const digest = (text: string): Buffer => createHash("sha256").update(text).diges
  */
 export class KeyChecker {
   readonly #digests: readonly Buffer[];
-  /**
-   * Presented keys already found to match (at most one per configured key): the next request
-   * with one skips the hashing. Only a right key is ever a hit, and the caller learns that from
-   * the answer anyway; a wrong key always takes the full constant-time path.
-   */
+  /** Keys found right (only those: a wrong one always takes the constant-time path). */
   readonly #accepted = new Set<string>();
 
   constructor(keys: readonly string[]) {

@@ -26,7 +26,7 @@ import {
   GatewayRequestError,
   retryAfterSeconds,
 } from "./failure.js";
-import { fixedLabels, GatewayMetrics } from "./metrics.js";
+import { GatewayMetrics } from "./metrics.js";
 import { anthropicWire } from "./wire/anthropic.js";
 import { openaiWire } from "./wire/openai.js";
 import type { GatewayRequest, GatewayWire } from "./wire/wire.js";
@@ -123,11 +123,6 @@ export class Gateway {
   readonly #secrets: string[];
   readonly #limits: Record<keyof typeof DEFAULTS, number>;
   readonly #inFlight = new Set<AbortController>();
-  /** The metric labels of each route (two routes, a few statuses), built once. */
-  readonly #routeLabels = new Map<
-    string,
-    { route: { route: string }; statuses: Map<number, { route: string; status: string }> }
-  >();
   readonly #store: StateStore;
   readonly #ownStore: boolean;
   #draining = false;
@@ -537,20 +532,10 @@ export class Gateway {
   }
 
   #count(route: string, status: number, started: number): void {
-    let labels = this.#routeLabels.get(route);
-    if (labels === undefined) {
-      labels = { route: fixedLabels({ route }), statuses: new Map() };
-      this.#routeLabels.set(route, labels);
-    }
-    let byStatus = labels.statuses.get(status);
-    if (byStatus === undefined) {
-      byStatus = fixedLabels({ route, status: String(status) });
-      labels.statuses.set(status, byStatus);
-    }
-    this.metrics.add("retry_client_gateway_requests_total", byStatus);
+    this.metrics.add("retry_client_gateway_requests_total", { route, status: String(status) });
     this.metrics.observe(
       "retry_client_gateway_request_duration_seconds",
-      labels.route,
+      { route },
       (performance.now() - started) / 1000,
     );
   }
@@ -722,9 +707,7 @@ export class Gateway {
     let model = "";
     let attempts = 0;
     let sent = false;
-    // Frames produced in one turn of the event loop (one network read upstream) leave in one
-    // write of one HTTP chunk: joined here and flushed on the next tick, so the caller gets each
-    // batch as soon as it arrives, without a write call, chunk header and syscall per token.
+    // The frames of one turn (one network read upstream) leave in one write, on the next tick.
     let pending = "";
     const flush = () => {
       if (pending === "" || res.destroyed) return;
@@ -749,7 +732,6 @@ export class Gateway {
       if (pending === "") process.nextTick(flush);
       pending += frame;
     };
-    /** The last frames and the end of the answer, in one write. */
     const end = (frame: string) => {
       write(frame);
       const out = pending;

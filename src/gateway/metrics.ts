@@ -15,12 +15,7 @@ const escapeLabel = (value: string): string =>
     ? value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"')
     : value;
 
-/** Label sets a caller reuses (the gateway's per-route ones): their text, built once. */
-const TEXTS = new WeakMap<Labels, string>();
-
 function labelText(labels: Labels): string {
-  const known = TEXTS.get(labels);
-  if (known !== undefined) return known;
   let out = "";
   for (const name in labels) {
     out += `${out === "" ? "" : ","}${name}="${escapeLabel(labels[name] as string)}"`;
@@ -87,17 +82,8 @@ interface TargetLabels {
   readonly output: string;
 }
 
-/** At most this many provider/model pairs keep their label texts (a few in practice). */
-const MAX_TARGETS = 256;
-
-/**
- * Labels the caller promises never to change, so their text is built once: for label sets
- * used on every request (route and status). Returns `labels`.
- */
-export function fixedLabels<T extends Labels>(labels: T): T {
-  TEXTS.set(labels, labelText(labels));
-  return labels;
-}
+/** Models per provider whose label texts are kept. */
+const MAX_MODELS = 256;
 
 /** A small metrics registry, fed by the gateway and by the client's lifecycle listeners. */
 export class GatewayMetrics {
@@ -222,17 +208,16 @@ export class GatewayMetrics {
     };
   }
 
-  /** The label texts of a provider and model (kept for the next call to them). */
+  /** The label texts of a target, kept. */
   #target(provider: string, model: string): TargetLabels {
     let byModel = this.#targets.get(provider);
     if (byModel === undefined) {
-      if (this.#targets.size >= MAX_TARGETS) this.#targets.clear();
       byModel = new Map();
       this.#targets.set(provider, byModel);
     }
     let labels = byModel.get(model);
     if (labels === undefined) {
-      if (byModel.size >= MAX_TARGETS) byModel.clear();
+      if (byModel.size >= MAX_MODELS) byModel.clear();
       const target = labelText({ provider, model });
       labels = {
         target,

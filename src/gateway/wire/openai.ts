@@ -241,7 +241,7 @@ export const openaiWire: GatewayWire = {
     let head = "";
     const usageNull = request.includeUsage ? ',"usage":null' : "";
     let started = false;
-    // Everything around the delta is the same in every chunk of a stream: built once, at start.
+    // What surrounds the delta, built once.
     let prefix = "";
     const openEnd = `,"logprobs":null,"finish_reason":null}]${usageNull}}\n\n`;
     const chunk = (delta: string, finish: string | null): string =>
