@@ -49,7 +49,7 @@ async function phase(count, maxMs, latencies) {
   return { issued, chunks, errors, firstError };
 }
 
-await phase(o.warmup, o.maxSeconds * 500);
+await phase(o.warmup, (o.warmupSeconds ?? o.maxSeconds / 2) * 1000);
 const latencies = [];
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();

@@ -1,4 +1,5 @@
 import { ConfigurationError, TimeoutError } from "../errors/errors.js";
+import { type Deadline, deadlineClock } from "../http/deadline-clock.js";
 import {
   nonNegativeInteger,
   nonNegativeNumber,
@@ -391,14 +392,17 @@ export class RetryClient {
     const deadlineMs = options.deadlineMs ?? this.config.deadlineMs;
     const deadlineAt = deadlineMs === undefined ? undefined : this.store.now() + deadlineMs;
     let deadline: AbortController | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: Deadline | undefined;
     if (deadlineMs !== undefined) {
       deadline = new AbortController();
       const controller = deadline;
-      timer = setTimeout(
-        () => controller.abort(new TimeoutError("deadline", deadlineMs)),
-        deadlineMs,
-      );
+      // On the clock every request shares: no timer of its own per call.
+      timer = {
+        at: 0,
+        index: -1,
+        onDeadline: () => controller.abort(new TimeoutError("deadline", deadlineMs)),
+      };
+      deadlineClock.schedule(timer, Date.now() + deadlineMs);
     }
     // Not AbortSignal.any: it leaves a record on a long-lived caller signal for every call.
     const { signal, unlink } =
@@ -419,7 +423,7 @@ export class RetryClient {
     const answer = call.run();
     if (timer === undefined && unlink === undefined) return answer;
     return answer.finally(() => {
-      clearTimeout(timer);
+      if (timer !== undefined) deadlineClock.cancel(timer);
       unlink?.();
     });
   }

@@ -53,6 +53,20 @@ describe("DeadlineClock", () => {
     setTimeoutSpy.mockRestore();
   });
 
+  it("of deadlines due at once, calls the one scheduled first first, whatever was removed between", () => {
+    const clock = new DeadlineClock();
+    const log: string[] = [];
+    const owners = Array.from({ length: 40 }, (_, i) => owner(log, `d${i}`));
+    const others = Array.from({ length: 40 }, (_, i) => owner(log, `x${i}`));
+    owners.forEach((o, i) => {
+      clock.schedule(o, 100);
+      clock.schedule(others[i]!, 50 + (i % 7) * 10);
+    });
+    for (const other of others) clock.cancel(other);
+    vi.advanceTimersByTime(100);
+    expect(log).toEqual(owners.map((_, i) => `d${i}@100`));
+  });
+
   it("moves and cancels deadlines", () => {
     const clock = new DeadlineClock();
     const log: string[] = [];

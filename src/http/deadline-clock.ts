@@ -4,6 +4,8 @@ export interface Deadline {
   at: number;
   /** Its place in the clock's heap; -1 when not scheduled (start it at -1). */
   index: number;
+  /** When it was scheduled, kept by the clock: of two due at once, the earlier one goes first. */
+  order?: number;
   /** Called at or after `at` (with `Date.now()`), once per scheduling. */
   onDeadline(now: number): void;
 }
@@ -21,6 +23,7 @@ export interface Deadline {
  */
 export class DeadlineClock {
   readonly #heap: Deadline[] = [];
+  #scheduled = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   /** The timer functions it was armed with: fake timers may have been swapped in or out since. */
@@ -30,6 +33,7 @@ export class DeadlineClock {
   /** Calls `entry.onDeadline` at `at`, replacing its earlier schedule if any. */
   schedule(entry: Deadline, at: number): void {
     entry.at = at;
+    entry.order = ++this.#scheduled;
     if (entry.index < 0) {
       entry.index = this.#heap.length;
       this.#heap.push(entry);
@@ -90,15 +94,15 @@ export class DeadlineClock {
     const entry = heap[index] as Deadline;
     for (;;) {
       const parent = (index - 1) >> 1;
-      let next = index > 0 && (heap[parent] as Deadline).at > entry.at ? parent : -1;
+      let next = index > 0 && before(entry, heap[parent] as Deadline) ? parent : -1;
       if (next < 0) {
         const left = 2 * index + 1;
         const right = left + 1;
         const child =
-          right < heap.length && (heap[right] as Deadline).at < (heap[left] as Deadline).at
+          right < heap.length && before(heap[right] as Deadline, heap[left] as Deadline)
             ? right
             : left;
-        if (child < heap.length && (heap[child] as Deadline).at < entry.at) next = child;
+        if (child < heap.length && before(heap[child] as Deadline, entry)) next = child;
       }
       if (next < 0) break;
       const other = heap[next] as Deadline;
@@ -109,6 +113,11 @@ export class DeadlineClock {
     heap[index] = entry;
     entry.index = index;
   }
+}
+
+/** Whether `a` is due before `b`: earlier, or as early and scheduled first. */
+function before(a: Deadline, b: Deadline): boolean {
+  return a.at < b.at || (a.at === b.at && (a.order ?? 0) < (b.order ?? 0));
 }
 
 /** The clock every request of this process shares. */

@@ -79,6 +79,7 @@ export class RequestControl implements Deadline {
   /** Its place on the shared clock (kept by the clock). */
   at = Number.POSITIVE_INFINITY;
   index = -1;
+  order = 0;
   #lastActivity = 0;
   #onCallerAbort: (() => void) | undefined;
 
