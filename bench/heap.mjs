@@ -1,4 +1,4 @@
-// `node --expose-gc bench/heap.mjs [contestant] [--streams=1000]`: what one open stream keeps on
+// `node --expose-gc bench/heap.mjs [contestant] [--streams=1000] [--dist=DIR]`: what one open stream keeps on
 // the JS heap. Opens the streams (the simulator stalls each after 2 tokens), takes a heap
 // snapshot before and after, and prints the growth by constructor, per stream.
 import { getHeapSnapshot } from "node:v8";
@@ -33,7 +33,8 @@ async function snapshot() {
   return out;
 }
 
-const dist = prepareDist();
+// `--dist` measures another build (e.g. a copy of main's dist/, for a before/after).
+const dist = args.find((a) => a.startsWith("--dist="))?.slice("--dist=".length) ?? prepareDist();
 const sim = await startSimulatorProcess({ maxLogEntries: 100 });
 try {
   const warm = await makeContestant(id, { url: sim.url, dist });

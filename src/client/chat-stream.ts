@@ -24,8 +24,13 @@ export class ChatStream implements AsyncIterable<string> {
   #head = 0;
   #ended = false;
   #failure: { error: unknown } | undefined;
-  #wake: (() => void) | undefined;
   #consumed = false;
+  /** What the reader takes from the queue (text or events). */
+  #take: (() => unknown) | undefined;
+  /** The pending `next()` of a reader that found the queue empty. */
+  #resolve: ((result: IteratorResult<unknown>) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
+  #scheduled = false;
 
   constructor(producer: StreamProducer) {
     this.response = producer((event) => this.#push(event), this.#controller.signal).then(
@@ -71,33 +76,68 @@ export class ChatStream implements AsyncIterable<string> {
   #iterate<T>(take: () => T | undefined): AsyncIterableIterator<T> {
     if (this.#consumed) throw new Error("a stream can be iterated once: use .events() or the text");
     this.#consumed = true;
+    this.#take = take;
     const stop = (): IteratorResult<T> => {
       if (!this.#ended) this.abort(abortError("The stream consumer stopped reading"));
       this.#queue.length = 0;
       this.#head = 0;
       return { done: true, value: undefined };
     };
+    // `next` is no async function: a reader waiting for the network holds one promise, not a
+    // suspended frame as well.
     const iterator: AsyncIterableIterator<T> = {
-      next: async (): Promise<IteratorResult<T>> => {
-        for (;;) {
-          while (this.#head < this.#queue.length) {
-            const value = take();
-            if (value !== undefined) return { done: false, value };
-          }
-          this.#queue.length = 0;
-          this.#head = 0;
-          if (this.#failure) throw this.#failure.error;
-          if (this.#ended) return { done: true, value: undefined };
-          await new Promise<void>((resolve) => {
-            this.#wake = resolve;
-          });
+      next: (): Promise<IteratorResult<T>> => {
+        try {
+          const result = this.#poll() as IteratorResult<T> | undefined;
+          if (result !== undefined) return Promise.resolve(result);
+        } catch (error) {
+          return Promise.reject(error);
         }
+        return new Promise<IteratorResult<T>>((resolve, reject) => {
+          this.#resolve = resolve as (result: IteratorResult<unknown>) => void;
+          this.#reject = reject;
+        });
       },
       return: async () => stop(),
       [Symbol.asyncIterator]: () => iterator,
     };
     return iterator;
   }
+
+  /** The next step for the reader: a value, the end, or undefined when it must wait. */
+  #poll(): IteratorResult<unknown> | undefined {
+    const take = this.#take as () => unknown;
+    while (this.#head < this.#queue.length) {
+      const value = take();
+      if (value !== undefined) return { done: false, value };
+    }
+    this.#queue.length = 0;
+    this.#head = 0;
+    if (this.#failure) throw this.#failure.error;
+    if (this.#ended) return { done: true, value: undefined };
+    return undefined;
+  }
+
+  /** Runs after the events of the current turn were pushed: they reach the reader as one step. */
+  readonly #settle = (): void => {
+    this.#scheduled = false;
+    const resolve = this.#resolve;
+    const reject = this.#reject;
+    if (resolve === undefined || reject === undefined) return;
+    let result: IteratorResult<unknown> | undefined;
+    try {
+      result = this.#poll();
+    } catch (error) {
+      this.#resolve = undefined;
+      this.#reject = undefined;
+      reject(error);
+      return;
+    }
+    if (result === undefined) return;
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    resolve(result);
+  };
 
   #push(event: StreamEvent): void {
     if (this.#ended) return;
@@ -112,8 +152,8 @@ export class ChatStream implements AsyncIterable<string> {
   }
 
   #notify(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
+    if (this.#resolve === undefined || this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(this.#settle);
   }
 }

@@ -203,15 +203,20 @@ function prematureClose(): Error {
 const HIGH_WATER = 1 << 20;
 
 /**
- * Iterates a response body as text. Lighter than `Readable`'s own async iterator: one promise
- * per wait, not per chunk, and whatever arrived meanwhile is handed over as one string.
+ * Iterates a response body as text. Lighter than `Readable`'s own async iterator: at most one
+ * promise per wait (none when text is already buffered), no suspended async frame while the
+ * body is quiet, and whatever arrived meanwhile is handed over as one string (a waiting reader
+ * is answered in a microtask, after every chunk of the same network read was appended).
  */
 class BodyIterator implements AsyncIterator<string> {
   readonly #res: IncomingMessage;
   #buffer = "";
   #ended = false;
   #error: unknown;
-  #wake: (() => void) | undefined;
+  /** The pending `next()` of a reader that found nothing to read. */
+  #resolve: ((result: IteratorResult<string>) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
+  #scheduled = false;
 
   constructor(res: IncomingMessage) {
     this.#res = res;
@@ -236,31 +241,58 @@ class BodyIterator implements AsyncIterator<string> {
   }
 
   #notify(): void {
-    const wake = this.#wake;
-    if (wake !== undefined) {
-      this.#wake = undefined;
-      wake();
-    }
+    if (this.#resolve === undefined || this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(this.#settle);
   }
 
-  async next(): Promise<IteratorResult<string>> {
-    for (;;) {
-      if (this.#buffer !== "") {
-        const value = this.#buffer;
-        this.#buffer = "";
-        if (this.#res.isPaused()) this.#res.resume();
-        return { value, done: false };
-      }
-      if (this.#error !== undefined) throw this.#error;
-      if (this.#ended) return { value: undefined, done: true };
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
+  /** Hands what is there to the waiting reader. */
+  readonly #settle = (): void => {
+    this.#scheduled = false;
+    const resolve = this.#resolve;
+    const reject = this.#reject;
+    if (resolve === undefined || reject === undefined || !this.#ready()) return;
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    try {
+      resolve(this.#take());
+    } catch (error) {
+      reject(error);
     }
+  };
+
+  #ready(): boolean {
+    return this.#buffer !== "" || this.#error !== undefined || this.#ended;
   }
 
-  async return(): Promise<IteratorResult<string>> {
-    if (!this.#ended) this.#res.destroy();
+  /** The buffered text, else the error, else the end. Call only when one of them is there. */
+  #take(): IteratorResult<string> {
+    if (this.#buffer !== "") {
+      const value = this.#buffer;
+      this.#buffer = "";
+      if (this.#res.isPaused()) this.#res.resume();
+      return { value, done: false };
+    }
+    if (this.#error !== undefined) throw this.#error;
     return { value: undefined, done: true };
+  }
+
+  next(): Promise<IteratorResult<string>> {
+    if (this.#ready()) {
+      try {
+        return Promise.resolve(this.#take());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return new Promise<IteratorResult<string>>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  return(): Promise<IteratorResult<string>> {
+    if (!this.#ended) this.#res.destroy();
+    return Promise.resolve({ value: undefined, done: true });
   }
 }

@@ -32,7 +32,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
   #usage: AnthropicUsage = {};
   #hasUsage = false;
   /** Tool blocks still open, by content-block index (a closed one is removed at once). */
-  readonly #blocks = new Map<number, ToolBlock>();
+  #blocks: Map<number, ToolBlock> | undefined;
   #toolCount = 0;
   readonly #toolCalls: ToolCall[] = [];
   #trimPending: boolean;
@@ -87,6 +87,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
             name: typeof block.name === "string" ? block.name : "",
             arguments: "",
           };
+          this.#blocks ??= new Map();
           this.#blocks.set(data.index ?? -1, tool);
           out.push({
             type: "tool-call-delta",
@@ -105,7 +106,7 @@ export class AnthropicStreamDecoder implements StreamDecoder {
         else if (delta?.type === "thinking_delta" || delta?.type === "signature_delta")
           this.progress++;
         else if (delta?.type === "input_json_delta" && typeof delta.partial_json === "string") {
-          const tool = this.#blocks.get(data.index ?? -1);
+          const tool = this.#blocks?.get(data.index ?? -1);
           if (tool !== undefined && delta.partial_json !== "") {
             tool.arguments += delta.partial_json;
             out.push({
@@ -119,10 +120,10 @@ export class AnthropicStreamDecoder implements StreamDecoder {
       }
       case "content_block_stop": {
         const index = data.index ?? -1;
-        const tool = this.#blocks.get(index);
+        const tool = this.#blocks?.get(index);
         if (tool !== undefined) {
           // Removed once closed: `end()` then only sees blocks left open (linear, not n²).
-          this.#blocks.delete(index);
+          this.#blocks?.delete(index);
           this.#closeTool(tool, out);
         }
         break;
@@ -193,8 +194,10 @@ export class AnthropicStreamDecoder implements StreamDecoder {
 
   end(out: ProviderStreamEvent[]): void {
     // Tool blocks left open by a stream that still had its stop reason: close them.
-    for (const tool of this.#blocks.values()) this.#closeTool(tool, out);
-    this.#blocks.clear();
+    if (this.#blocks !== undefined) {
+      for (const tool of this.#blocks.values()) this.#closeTool(tool, out);
+      this.#blocks.clear();
+    }
     const raw = this.#rawStopReason;
     const response: ProviderResponse = {
       content: this.text,

@@ -13,6 +13,15 @@ import { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
 import type { OpenAIChatChunk } from "./openai-wire.js";
 import { convertOpenAIUsage, type ResponseMeta } from "./parse-openai-response.js";
 
+/** An object that is not an array (what `requiredObject` accepts). */
+function isObject(value: unknown): value is object {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function choicePath(c: number, field: string): string {
+  return `choices[${c}]${field}`;
+}
+
 interface ToolCallState {
   id: string;
   name: string;
@@ -43,7 +52,8 @@ export class OpenAIStreamDecoder implements StreamDecoder {
   #rawFinishReason: string | undefined;
   #usage: Usage | undefined;
   /** By the wire's `index` (any integer: a Map, never a holey array as long as the index). */
-  readonly #toolCalls = new Map<number, ToolCallState>();
+  /** Made on the first tool-call fragment: most answers have none. */
+  #toolCalls: Map<number, ToolCallState> | undefined;
   #toolCallsSent = false;
   readonly #meta: ResponseMeta;
   readonly #errorContext: OpenAIErrorContext;
@@ -82,29 +92,45 @@ export class OpenAIStreamDecoder implements StreamDecoder {
     if (typeof chunk.model === "string" && chunk.model !== "") this.#responseModel ??= chunk.model;
     const choices = optionalArray(chunk.choices, "choices");
     if (choices !== undefined) {
+      // The checks of wire-shape.ts, written out: a field's path is built only when it is wrong.
       for (let c = 0; c < choices.length; c++) {
-        const choice = requiredObject(choices[c], `choices[${c}]`) as NonNullable<
-          OpenAIChatChunk["choices"]
-        >[number];
+        const choice = choices[c] as NonNullable<OpenAIChatChunk["choices"]>[number];
+        if (!isObject(choice)) throw new WireShapeError(choicePath(c, ""), "an object", choice);
         if ((choice.index ?? 0) !== 0) continue;
-        const delta = optionalObject(choice.delta, `choices[${c}].delta`) as
+        const delta = choice.delta as
           | NonNullable<NonNullable<OpenAIChatChunk["choices"]>[number]["delta"]>
+          | null
           | undefined;
-        if (delta) {
-          const content = optionalString(delta.content, `choices[${c}].delta.content`);
-          if (content !== undefined && content !== "") {
-            this.text += content;
-            out.push({ type: "text-delta", text: content });
+        if (delta !== undefined && delta !== null) {
+          if (!isObject(delta))
+            throw new WireShapeError(choicePath(c, ".delta"), "an object", delta);
+          const content: unknown = delta.content;
+          if (typeof content === "string") {
+            if (content !== "") {
+              this.text += content;
+              out.push({ type: "text-delta", text: content });
+            }
+          } else if (content !== undefined && content !== null) {
+            throw new WireShapeError(choicePath(c, ".delta.content"), "a string", content);
           }
           if (typeof delta.refusal === "string") this.#refusal += delta.refusal;
-          const toolCalls = optionalArray(delta.tool_calls, `choices[${c}].delta.tool_calls`);
-          if (toolCalls !== undefined) this.#toolCallDeltas(toolCalls, out);
+          const toolCalls: unknown = delta.tool_calls;
+          if (toolCalls !== undefined && toolCalls !== null) {
+            if (!Array.isArray(toolCalls)) {
+              throw new WireShapeError(choicePath(c, ".delta.tool_calls"), "an array", toolCalls);
+            }
+            this.#toolCallDeltas(toolCalls, out);
+          }
         }
-        const finish = optionalString(choice.finish_reason, `choices[${c}].finish_reason`);
-        if (finish !== undefined && finish !== "") {
-          this.#rawFinishReason = finish;
-          this.finishReasonSeen = true;
-          this.#sendToolCalls(out);
+        const finish: unknown = choice.finish_reason;
+        if (typeof finish === "string") {
+          if (finish !== "") {
+            this.#rawFinishReason = finish;
+            this.finishReasonSeen = true;
+            this.#sendToolCalls(out);
+          }
+        } else if (finish !== undefined && finish !== null) {
+          throw new WireShapeError(choicePath(c, ".finish_reason"), "a string", finish);
         }
       }
     }
@@ -116,6 +142,9 @@ export class OpenAIStreamDecoder implements StreamDecoder {
   }
 
   #toolCallDeltas(deltas: readonly unknown[], out: ProviderStreamEvent[]): void {
+    if (deltas.length === 0) return;
+    this.#toolCalls ??= new Map();
+    const toolCalls = this.#toolCalls;
     for (let i = 0; i < deltas.length; i++) {
       const path = `delta.tool_calls[${i}]`;
       const delta = requiredObject(deltas[i], path);
@@ -128,10 +157,10 @@ export class OpenAIStreamDecoder implements StreamDecoder {
       ) {
         throw new WireShapeError(`${path}.index`, "a non-negative integer", rawIndex);
       }
-      const index = typeof rawIndex === "number" ? rawIndex : this.#toolCalls.size;
-      let state = this.#toolCalls.get(index);
+      const index = typeof rawIndex === "number" ? rawIndex : toolCalls.size;
+      let state = toolCalls.get(index);
       if (state === undefined) {
-        if (this.#toolCalls.size >= MAX_STREAM_TOOL_CALLS) {
+        if (toolCalls.size >= MAX_STREAM_TOOL_CALLS) {
           throw new WireShapeError(
             `${path}.index`,
             `at most ${MAX_STREAM_TOOL_CALLS} tool calls per answer`,
@@ -139,7 +168,7 @@ export class OpenAIStreamDecoder implements StreamDecoder {
           );
         }
         state = { id: "", name: "", arguments: "" };
-        this.#toolCalls.set(index, state);
+        toolCalls.set(index, state);
       }
       const event: {
         type: "tool-call-delta";
@@ -179,10 +208,12 @@ export class OpenAIStreamDecoder implements StreamDecoder {
 
   #assembled(): ToolCall[] {
     const calls: ToolCall[] = [];
+    const toolCalls = this.#toolCalls;
+    if (toolCalls === undefined) return calls;
     // In index order (at most MAX_STREAM_TOOL_CALLS of them).
-    const indexes = [...this.#toolCalls.keys()].sort((a, b) => a - b);
+    const indexes = [...toolCalls.keys()].sort((a, b) => a - b);
     for (const index of indexes) {
-      const state = this.#toolCalls.get(index) as ToolCallState;
+      const state = toolCalls.get(index) as ToolCallState;
       calls.push({ id: state.id, name: state.name, arguments: state.arguments });
     }
     return calls;
