@@ -85,6 +85,8 @@ console.log(
     rps: requests / elapsed,
     p50: q(latencies, 0.5),
     p99: q(latencies, 0.99),
+    p999: q(latencies, 0.999),
+    max: q(latencies, 1),
     ttfbP50: q(firstBytes, 0.5),
     ttfbP99: q(firstBytes, 0.99),
   }),

@@ -17,8 +17,8 @@ import { BENCH_DIR } from "../lib/proc.mjs";
 export const PORTKEY_VERSIONS = ["1.13.5", "1.15.2"];
 export const PORTKEY_VERSION = PORTKEY_VERSIONS[0];
 const CONCURRENCY = [1, 16, 64];
-const KEY = "bench-gateway-key";
-const UPSTREAM_KEY = "sk-bench-upstream";
+export const KEY = "bench-gateway-key";
+export const UPSTREAM_KEY = "sk-bench-upstream";
 
 /** What the issue recorded for Portkey 1.13.5 on this kind of machine, when it cannot run here. */
 export const PORTKEY_RECORDED = {
@@ -27,7 +27,7 @@ export const PORTKEY_RECORDED = {
   stream: { rps: [35, 540, 1346] },
 };
 
-function startProcess(command, args, ready, env = {}) {
+export function startProcess(command, args, ready, env = {}, { output } = {}) {
   const child = spawn(command, args, {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
@@ -46,11 +46,17 @@ function startProcess(command, args, ready, env = {}) {
       clearTimeout(timer);
       reject(new Error(`${args.join(" ")} exited ${code}: ${err.slice(-500)}`));
     });
-    child.stdout.on("data", (c) => {
+    const onData = (c) => {
       out += c;
       const m = ready.exec(out);
       if (!m) return;
       clearTimeout(timer);
+      child.stdout.off("data", onData);
+      if (output) {
+        output(out);
+        child.stdout.on("data", output);
+        child.stderr.on("data", output);
+      }
       child.stdout.resume();
       resolve({
         url: m[1],
@@ -63,12 +69,13 @@ function startProcess(command, args, ready, env = {}) {
             setTimeout(() => child.kill("SIGKILL"), 5000).unref();
           }),
       });
-    });
+    };
+    child.stdout.on("data", onData);
   });
 }
 
 /** utime + stime of a process, in ms (Linux /proc; undefined elsewhere). */
-function cpuMs(pid) {
+export function cpuMs(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -78,7 +85,7 @@ function cpuMs(pid) {
   }
 }
 
-function rssMB(pid) {
+export function rssMB(pid) {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
@@ -88,7 +95,7 @@ function rssMB(pid) {
   }
 }
 
-function load(options) {
+export function load(options) {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -106,6 +113,57 @@ function load(options) {
       resolve(JSON.parse(out.trim().split("\n").pop()));
     });
   });
+}
+
+/**
+ * Starts `retry-client serve` from the build in `dist` in front of `upstreamUrl`, with every
+ * resilience feature on. `nodeArgs` go to its node (e.g. `--cpu-prof`); `name` keeps the copies
+ * of several builds apart.
+ */
+export function startGateway(
+  dist,
+  upstreamUrl,
+  { nodeArgs = [], name = "gateway", output, wrap = [] } = {},
+) {
+  const dir = join(BENCH_DIR, ".cache");
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, "gateway-bench.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      providers: {
+        openai: { apiKey: UPSTREAM_KEY, baseURL: `${upstreamUrl}/v1` },
+        anthropic: { apiKey: UPSTREAM_KEY, baseURL: upstreamUrl },
+      },
+      defaultProvider: "openai",
+      // Every resilience feature on: retries, breaker, retry budget, a fallback target.
+      fallbackModels: [["anthropic", "claude-sonnet-4-5-20250929"]],
+      gateway: { keys: [KEY] },
+    }),
+  );
+  // The CLI reads its version from ../../package.json: give the dist snapshot one.
+  const pkg = join(dir, `${name}-package`);
+  rmSync(pkg, { recursive: true, force: true });
+  cpSync(dist, join(pkg, "dist"), { recursive: true });
+  cpSync(join(BENCH_DIR, "../package.json"), join(pkg, "package.json"));
+  return startProcess(
+    wrap[0] ?? process.execPath,
+    [
+      ...(wrap.length > 0 ? [...wrap.slice(1), process.execPath] : []),
+      ...nodeArgs,
+      join(pkg, "dist/cli/main.js"),
+      "serve",
+      "--port",
+      "0",
+      "--config",
+      config,
+      "--state",
+      "memory",
+    ],
+    /listening on (\S+)/,
+    { OPENAI_API_KEY: "", ANTHROPIC_API_KEY: "", XDG_CONFIG_HOME: dir },
+    { output },
+  );
 }
 
 /** Installs Portkey's gateway into bench/.cache (once); returns its start script or a reason. */
@@ -177,42 +235,7 @@ export async function runGateway({ quick, dist, log, only }) {
       });
     }
     if (want("retry-client")) {
-      const dir = join(BENCH_DIR, ".cache");
-      mkdirSync(dir, { recursive: true });
-      const config = join(dir, "gateway-bench.json");
-      writeFileSync(
-        config,
-        JSON.stringify({
-          providers: {
-            openai: { apiKey: UPSTREAM_KEY, baseURL: `${upstream.url}/v1` },
-            anthropic: { apiKey: UPSTREAM_KEY, baseURL: upstream.url },
-          },
-          defaultProvider: "openai",
-          // Every resilience feature on: retries, breaker, retry budget, a fallback target.
-          fallbackModels: [["anthropic", "claude-sonnet-4-5-20250929"]],
-          gateway: { keys: [KEY] },
-        }),
-      );
-      // The CLI reads its version from ../../package.json: give the dist snapshot one.
-      const pkg = join(dir, "gateway-package");
-      rmSync(pkg, { recursive: true, force: true });
-      cpSync(dist, join(pkg, "dist"), { recursive: true });
-      cpSync(join(BENCH_DIR, "../package.json"), join(pkg, "package.json"));
-      const gateway = await startProcess(
-        process.execPath,
-        [
-          join(pkg, "dist/cli/main.js"),
-          "serve",
-          "--port",
-          "0",
-          "--config",
-          config,
-          "--state",
-          "memory",
-        ],
-        /listening on (\S+)/,
-        { OPENAI_API_KEY: "", ANTHROPIC_API_KEY: "", XDG_CONFIG_HOME: dir },
-      );
+      const gateway = await startGateway(dist, upstream.url);
       started.push(gateway);
       contestants.push({
         id: "retry-client",

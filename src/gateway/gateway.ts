@@ -707,10 +707,13 @@ export class Gateway {
     let model = "";
     let attempts = 0;
     let sent = false;
-    let corked = false;
-    const uncork = () => {
-      corked = false;
-      res.uncork();
+    // The frames of one turn (one network read upstream) leave in one write, on the next tick.
+    let pending = "";
+    const flush = () => {
+      if (pending === "" || res.destroyed) return;
+      const out = pending;
+      pending = "";
+      res.write(out);
     };
     const write = (frame: string) => {
       if (!sent) {
@@ -726,14 +729,14 @@ export class Gateway {
         if (this.#draining) headers.connection = "close";
         res.writeHead(200, headers);
       }
-      // Frames produced in one turn of the event loop (one network read upstream) leave in
-      // one write: flushed as they arrive, without a syscall per token.
-      if (!corked) {
-        corked = true;
-        res.cork();
-        process.nextTick(uncork);
-      }
-      res.write(frame);
+      if (pending === "") process.nextTick(flush);
+      pending += frame;
+    };
+    const end = (frame: string) => {
+      write(frame);
+      const out = pending;
+      pending = "";
+      res.end(out);
     };
     try {
       for await (const event of stream.events()) {
@@ -750,8 +753,7 @@ export class Gateway {
       const response = await stream.response;
       if (res.destroyed) return;
       this.#count(route, 200, started);
-      write(encoder.finish(response));
-      res.end();
+      end(encoder.finish(response));
     } catch (error) {
       stream.abort();
       if (!sent) {
@@ -766,8 +768,7 @@ export class Gateway {
       const failure = describeFailure(error);
       this.#count(route, failure.status, started);
       this.#log(`${route} stream failed after content: ${this.#redact(failure.message)}`);
-      write(encoder.error({ ...failure, message: this.#redact(failure.message) }));
-      res.end();
+      end(encoder.error({ ...failure, message: this.#redact(failure.message) }));
     } finally {
       signal.removeEventListener("abort", cancel);
     }

@@ -29,4 +29,48 @@ describe("GatewayMetrics", () => {
     );
     expect(text.endsWith("\n")).toBe(true);
   });
+
+  it("labels the client's calls, attempts, tokens and first chunks by target, call after call", () => {
+    const metrics = new GatewayMetrics();
+    const listener = metrics.listener();
+    const target = { provider: "openai", model: "gpt-4o-mini" };
+    const other = { provider: "anthropic", model: 'c"1' };
+    for (const [t, outcome] of [
+      [target, "success"],
+      [target, "success"],
+      [target, "error"],
+      [other, "success"],
+    ] as const) {
+      listener.onAttemptEnd?.({ target: t, record: { outcome, durationMs: 20 } } as never);
+      listener.onFirstChunk?.({ target: t, ttftMs: 3 } as never);
+      listener.onCallEnd?.({
+        outcome,
+        response: { ...t, usage: { inputTokens: 9, outputTokens: 8, totalTokens: 17 } },
+      } as never);
+    }
+    const text = metrics.render();
+    expect(text).toContain(
+      'retry_client_attempts_total{provider="openai",model="gpt-4o-mini",outcome="success"} 2',
+    );
+    expect(text).toContain(
+      'retry_client_attempts_total{provider="openai",model="gpt-4o-mini",outcome="error"} 1',
+    );
+    expect(text).toContain(
+      'retry_client_attempts_total{provider="anthropic",model="c\\"1",outcome="success"} 1',
+    );
+    expect(text).toContain('retry_client_calls_total{outcome="success"} 3');
+    expect(text).toContain('retry_client_calls_total{outcome="error"} 1');
+    expect(text).toContain(
+      'retry_client_tokens_total{provider="openai",model="gpt-4o-mini",type="input"} 27',
+    );
+    expect(text).toContain(
+      'retry_client_tokens_total{provider="anthropic",model="c\\"1",type="output"} 8',
+    );
+    expect(text).toContain(
+      'retry_client_attempt_duration_seconds_count{provider="openai",model="gpt-4o-mini"} 3',
+    );
+    expect(text).toContain(
+      'retry_client_time_to_first_chunk_seconds_bucket{provider="openai",model="gpt-4o-mini",le="0.005"} 3',
+    );
+  });
 });

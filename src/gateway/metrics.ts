@@ -71,11 +71,26 @@ const HISTOGRAMS: ReadonlyArray<[name: string, help: string]> = [
 
 const STATE_VALUE: Record<CircuitState, number> = { closed: 0, "half-open": 1, open: 2 };
 
+/** The label texts of one provider and model, built on its first call and kept. */
+interface TargetLabels {
+  /** `provider="…",model="…"` */
+  readonly target: string;
+  /** … plus `outcome="…"`, by outcome. */
+  readonly outcomes: Map<string, string>;
+  /** … plus `type="input"` / `type="output"`. */
+  readonly input: string;
+  readonly output: string;
+}
+
+/** Models per provider whose label texts are kept. */
+const MAX_MODELS = 256;
+
 /** A small metrics registry, fed by the gateway and by the client's lifecycle listeners. */
 export class GatewayMetrics {
   readonly #families = new Map<string, Family>();
   readonly #histograms = new Map<string, Histogram>();
   readonly #sampled = new Map<string, () => number>();
+  readonly #targets = new Map<string, Map<string, TargetLabels>>();
 
   constructor() {
     for (const [name, type, help] of COUNTERS)
@@ -86,9 +101,12 @@ export class GatewayMetrics {
 
   /** Adds `by` to a counter or gauge. */
   add(name: string, labels: Labels, by = 1): void {
+    this.#addText(name, labelText(labels), by);
+  }
+
+  #addText(name: string, key: string, by = 1): void {
     const family = this.#families.get(name);
     if (family === undefined) return;
-    const key = labelText(labels);
     family.values.set(key, (family.values.get(key) ?? 0) + by);
   }
 
@@ -104,9 +122,12 @@ export class GatewayMetrics {
 
   /** Records one observation (seconds) in a histogram. */
   observe(name: string, labels: Labels, seconds: number): void {
+    this.#observeText(name, labelText(labels), seconds);
+  }
+
+  #observeText(name: string, key: string, seconds: number): void {
     const histogram = this.#histograms.get(name);
     if (histogram === undefined) return;
-    const key = labelText(labels);
     let series = histogram.series.get(key);
     if (series === undefined) {
       series = { counts: histogram.buckets.map(() => 0), sum: 0, count: 0 };
@@ -125,33 +146,40 @@ export class GatewayMetrics {
    * to first chunk and warnings.
    */
   listener(): Instrumentation {
+    const outcomes = new Map<string, string>();
     return {
       onCallEnd: ({ outcome, response }) => {
-        this.add("retry_client_calls_total", { outcome });
+        let key = outcomes.get(outcome);
+        if (key === undefined) {
+          key = labelText({ outcome });
+          outcomes.set(outcome, key);
+        }
+        this.#addText("retry_client_calls_total", key);
         const usage = response?.usage;
         if (response && usage) {
-          const { provider, model } = response;
-          this.add(
-            "retry_client_tokens_total",
-            { provider, model, type: "input" },
-            usage.inputTokens,
-          );
-          this.add(
-            "retry_client_tokens_total",
-            { provider, model, type: "output" },
-            usage.outputTokens,
-          );
+          const labels = this.#target(response.provider, response.model);
+          this.#addText("retry_client_tokens_total", labels.input, usage.inputTokens);
+          this.#addText("retry_client_tokens_total", labels.output, usage.outputTokens);
         }
       },
       onAttemptEnd: ({ target, record }) => {
-        const labels = { provider: target.provider, model: target.model };
-        this.add("retry_client_attempts_total", { ...labels, outcome: record.outcome });
-        this.observe("retry_client_attempt_duration_seconds", labels, record.durationMs / 1000);
+        const labels = this.#target(target.provider, target.model);
+        let key = labels.outcomes.get(record.outcome);
+        if (key === undefined) {
+          key = `${labels.target},${labelText({ outcome: record.outcome })}`;
+          labels.outcomes.set(record.outcome, key);
+        }
+        this.#addText("retry_client_attempts_total", key);
+        this.#observeText(
+          "retry_client_attempt_duration_seconds",
+          labels.target,
+          record.durationMs / 1000,
+        );
       },
       onFirstChunk: ({ target, ttftMs }) => {
-        this.observe(
+        this.#observeText(
           "retry_client_time_to_first_chunk_seconds",
-          { provider: target.provider, model: target.model },
+          this.#target(target.provider, target.model).target,
           ttftMs / 1000,
         );
       },
@@ -178,6 +206,28 @@ export class GatewayMetrics {
         this.add("retry_client_warnings_total", { code: warning.code });
       },
     };
+  }
+
+  /** The label texts of a target, kept. */
+  #target(provider: string, model: string): TargetLabels {
+    let byModel = this.#targets.get(provider);
+    if (byModel === undefined) {
+      byModel = new Map();
+      this.#targets.set(provider, byModel);
+    }
+    let labels = byModel.get(model);
+    if (labels === undefined) {
+      if (byModel.size >= MAX_MODELS) byModel.clear();
+      const target = labelText({ provider, model });
+      labels = {
+        target,
+        outcomes: new Map(),
+        input: `${target},type="input"`,
+        output: `${target},type="output"`,
+      };
+      byModel.set(model, labels);
+    }
+    return labels;
   }
 
   /** The Prometheus text exposition. */

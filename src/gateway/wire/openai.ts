@@ -241,11 +241,17 @@ export const openaiWire: GatewayWire = {
     let head = "";
     const usageNull = request.includeUsage ? ',"usage":null' : "";
     let started = false;
+    // What surrounds the delta, built once.
+    let prefix = "";
+    const openEnd = `,"logprobs":null,"finish_reason":null}]${usageNull}}\n\n`;
     const chunk = (delta: string, finish: string | null): string =>
-      `data: {"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${head},"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finish === null ? "null" : `"${finish}"`}}]${usageNull}}\n\n`;
+      finish === null
+        ? prefix + delta + openEnd
+        : `${prefix}${delta},"logprobs":null,"finish_reason":"${finish}"}]${usageNull}}\n\n`;
     const start = (): string => {
       started = true;
       head = JSON.stringify(model);
+      prefix = `data: {"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${head},"choices":[{"index":0,"delta":`;
       return chunk('{"role":"assistant","content":""}', null);
     };
     return {
@@ -256,7 +262,7 @@ export const openaiWire: GatewayWire = {
             return "";
           case "text-delta": {
             const first = started ? "" : start();
-            return `${first}${chunk(`{"content":${JSON.stringify(event.text)}}`, null)}`;
+            return first + chunk(`{"content":${JSON.stringify(event.text)}}`, null);
           }
           case "tool-call-delta": {
             const first = started ? "" : start();

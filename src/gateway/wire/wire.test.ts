@@ -199,6 +199,38 @@ describe("wires out", () => {
     expect(chunks.every((c) => c.model === "claude-x")).toBe(true);
   });
 
+  it("OpenAI stream frames: the exact chunk text, with and without usage", () => {
+    for (const includeUsage of [false, true]) {
+      const request = openaiWire.parse({
+        model: "gpt-x",
+        messages: [{ role: "user", content: "x" }],
+        stream: true,
+        ...(includeUsage ? { stream_options: { include_usage: true } } : {}),
+      });
+      const encoder = openaiWire.streamEncoder(request);
+      let out = encoder.event({ type: "text-delta", text: 'say "hi"\n' });
+      out += encoder.event({
+        type: "tool-call-delta",
+        index: 0,
+        id: "call_1",
+        name: "f",
+        argumentsDelta: "{}",
+      } as never);
+      out += encoder.finish({ ...response(), usage: undefined } as never);
+      const first = JSON.parse(out.slice(6, out.indexOf("\n\n")));
+      const u = includeUsage ? ',"usage":null' : "";
+      const head = `data: {"id":"${first.id}","object":"chat.completion.chunk","created":${first.created},"model":"gpt-x","choices":[{"index":0,"delta":`;
+      let expected =
+        `${head}{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]${u}}\n\n` +
+        `${head}{"content":"say \\"hi\\"\\n"},"logprobs":null,"finish_reason":null}]${u}}\n\n` +
+        `${head}{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"arguments":"{}","name":"f"}}]},"logprobs":null,"finish_reason":null}]${u}}\n\n` +
+        `${head}{},"logprobs":null,"finish_reason":"stop"}]${u}}\n\n`;
+      if (includeUsage)
+        expected += `data: {"id":"${first.id}","object":"chat.completion.chunk","created":${first.created},"model":"gpt-x","choices":[],"usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0}}\n\n`;
+      expect(out).toBe(`${expected}data: [DONE]\n\n`);
+    }
+  });
+
   it("Anthropic stream frames: blocks open and close around text and tool calls", () => {
     const request = anthropicWire.parse({
       model: "m",
