@@ -237,7 +237,8 @@ export class Call {
     const errors: Error[] = [];
     let last: { target: ModelSpec; error: Error } | undefined;
     while (pending.length > 0) {
-      const { index, snapshot } = await this.#nextAvailable(pending);
+      const { index, snapshot } =
+        this.#firstIfFree(pending) ?? (await this.#nextAvailable(pending));
       const target = pending.splice(index, 1)[0]!;
       if (last) this.#fallback(last.target, target, last.error);
       let outcome: ChatResponse | TargetFailure;
@@ -264,6 +265,38 @@ export class Call {
     }
     if (errors.length === 1) throw errors[0];
     throw new FallbackExhaustedError(errors);
+  }
+
+  /**
+   * The hot path of {@link #nextAvailable}, with nothing to wait for: a call to one target (no
+   * deployment group) on the in-process store, whose target is neither cooling down nor out of
+   * headroom. Chooses it at once — no promise, no arrays; undefined when any of that does not
+   * hold, and the general path decides.
+   */
+  #firstIfFree(
+    pending: readonly ModelSpec[],
+  ): { index: number; snapshot: BreakerSnapshot | null | undefined } | undefined {
+    const { store, budget, router } = this.#engine;
+    if (pending.length !== 1 || this.#group || !(store instanceof MemoryStateStore))
+      return undefined;
+    const key = this.#engine.keyOf(pending[0]!);
+    const cooldown = readCooldown(store.peek(cooldownKey(key)));
+    const throttle = router.throttle;
+    const headroom = throttle ? store.peek<Headroom>(throttle.storeKey(key)) : undefined;
+    const now = this.#now();
+    if (cooldown === "corrupt" || (cooldown && cooldown.until > now)) return undefined;
+    if (this.#throttledUntil(key, headroom, now) > 0) return undefined;
+    if (budget && !budget.recordRequestNow(key)) return undefined;
+    if (throttle) this.#ticket = throttle.dispatch(key, this.#requestEstimate(), now);
+    const breaker = this.#engine.breaker(key);
+    const snapshot = breaker ? (store.peek<BreakerSnapshot>(breaker.stateKey) ?? null) : undefined;
+    return { index: 0, snapshot };
+  }
+
+  /** Until when proactive throttling holds `key` back (0: it may go now, or throttling is off). */
+  #throttledUntil(key: string, shared: Headroom | undefined, now: number): number {
+    const throttle = this.#engine.router.throttle;
+    return throttle ? throttle.blockedUntil(key, shared, this.#requestEstimate(), now) : 0;
   }
 
   /**
@@ -315,15 +348,9 @@ export class Call {
         let cooldown = readCooldown(values[i]);
         if (cooldown === "corrupt") cooldown = await this.#dropCorrupt(reads[i]!);
         let blocked = cooldown && cooldown.until > now ? cooldown.until : 0;
-        let byThrottle = false;
-        if (throttle) {
-          const shared = values[throttleAt + i] as Headroom | undefined;
-          const t = throttle.blockedUntil(keys[i]!, shared, this.#requestEstimate(), now);
-          if (t > blocked) {
-            blocked = t;
-            byThrottle = true;
-          }
-        }
+        const t = this.#throttledUntil(keys[i]!, values[throttleAt + i] as Headroom, now);
+        const byThrottle = t > blocked;
+        if (byThrottle) blocked = t;
         if (blocked === 0) {
           if (!group) {
             if (throttle) this.#ticket = throttle.dispatch(keys[i]!, this.#requestEstimate(), now);

@@ -75,3 +75,31 @@ describe("node transport body stream", () => {
     await gone; // the server saw the connection go
   });
 });
+
+describe("node transport requests", () => {
+  it("sends credentials in the URL as basic auth, the path and query as given, nothing else", async () => {
+    const seen: Array<{ url?: string; authorization?: string }> = [];
+    server = createServer((req, res) => {
+      seen.push({ url: req.url, authorization: req.headers.authorization });
+      res.end("ok");
+    });
+    await new Promise<void>((r) => server?.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    const transport = createNodeTransport();
+    for (const url of [
+      `http://us%40er:p%3Ass@127.0.0.1:${port}/v1/chat?api-version=1`,
+      `http://127.0.0.1:${port}/v1/models`,
+    ]) {
+      const response = await transport.request({ method: "GET", url, headers: {} });
+      expect(await response.text()).toBe("ok");
+    }
+    expect(seen).toEqual([
+      {
+        url: "/v1/chat?api-version=1",
+        authorization: `Basic ${Buffer.from("us@er:p:ss").toString("base64")}`,
+      },
+      { url: "/v1/models", authorization: undefined },
+    ]);
+    transport.closeIdleConnections?.();
+  });
+});

@@ -1,4 +1,9 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+  type RequestOptions,
+} from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import {
   BodyTooLargeError,
@@ -58,19 +63,18 @@ export function createNodeTransport(options: NodeTransportOptions = {}): Transpo
         const target = parsed(request.url);
         const https = target.protocol === "https:";
         const send = https ? httpsRequest : httpRequest;
-        const req = send(
-          {
-            protocol: target.protocol,
-            hostname: target.hostname,
-            port: target.port,
-            path: target.path,
-            auth: target.auth,
-            method: request.method,
-            headers: request.headers,
-            agent: https ? httpsAgent : httpAgent,
-          },
-          (res) => resolve(new NodeTransportResponse(res)),
-        );
+        // Only what the request needs (`http.request` copies every field into the agent's
+        // options): the protocol follows from `send`, credentials only when the URL has them.
+        const options: RequestOptions = {
+          hostname: target.hostname,
+          port: target.port,
+          path: target.path,
+          method: request.method,
+          headers: request.headers,
+          agent: https ? httpsAgent : httpAgent,
+        };
+        if (target.auth !== undefined) options.auth = target.auth;
+        const req = send(options, (res) => resolve(new NodeTransportResponse(res)));
         // A known length instead of chunked encoding: some proxies and servers insist on it.
         if (request.body !== undefined)
           req.setHeader("content-length", Buffer.byteLength(request.body));
