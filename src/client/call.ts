@@ -589,7 +589,9 @@ export class Call {
         ? provider.streamBatches(this.#messages, request)
         : oneByOne(provider.stream(this.#messages, request));
       for await (const batch of batches) {
-        for (const event of batch) {
+        // Indexed: an iterator here (in an async function) costs an object per event.
+        for (let i = 0; i < batch.length; i++) {
+          const event = batch[i]!;
           switch (event.type) {
             case "text-delta":
             case "tool-call-delta":

@@ -78,7 +78,7 @@ describe("node transport body stream", () => {
 
 describe("node transport requests", () => {
   it("sends credentials in the URL as basic auth, the path and query as given, nothing else", async () => {
-    const seen: Array<{ url?: string; authorization?: string }> = [];
+    const seen: Array<{ url: string | undefined; authorization: string | undefined }> = [];
     server = createServer((req, res) => {
       seen.push({ url: req.url, authorization: req.headers.authorization });
       res.end("ok");
