@@ -749,7 +749,6 @@ function definedFields<T extends Record<string, unknown>>(
   return out as { [K in keyof T]?: Exclude<T[K], undefined> };
 }
 
-/** What a client's settings and a call's options share, checked the same way for both. */
 /** A plain object literal with no properties: `{}`. */
 function isEmptyObject(value: unknown): boolean {
   if (
@@ -762,6 +761,7 @@ function isEmptyObject(value: unknown): boolean {
   return true;
 }
 
+/** What a client's settings and a call's options share, checked the same way for both. */
 function validateCommon(o: ClientConfig | CallOptions): void {
   optionalTimeout("timeoutMs", o.timeoutMs);
   optionalTimeout("connectTimeoutMs", o.connectTimeoutMs);
