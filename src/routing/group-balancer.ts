@@ -101,17 +101,7 @@ export class GroupBalancer {
   }
 
   #leastBusy(group: ResolvedGroup, keys: readonly string[], candidates: readonly number[]): number {
-    let fewest = Number.POSITIVE_INFINITY;
-    const tied: number[] = [];
-    for (const i of candidates) {
-      const n = this.inFlight(keys[i]!);
-      if (n < fewest) {
-        fewest = n;
-        tied.length = 0;
-      }
-      if (n === fewest) tied.push(i);
-    }
-    return tied.length === 1 ? tied[0]! : tied[this.#rotate(group.name) % tied.length]!;
+    return this.#lowest(group, candidates, (i) => this.inFlight(keys[i]!));
   }
 
   #fastest(group: ResolvedGroup, keys: readonly string[], candidates: readonly number[]): number {
@@ -121,16 +111,27 @@ export class GroupBalancer {
     let known = Number.POSITIVE_INFINITY;
     for (const i of candidates) known = Math.min(known, this.#latency.get(keys[i]!) ?? known);
     if (!Number.isFinite(known)) known = 1;
+    return this.#lowest(group, candidates, (i) => {
+      const key = keys[i]!;
+      return Math.max(1, this.#latency.get(key) ?? known) * (1 + this.inFlight(key));
+    });
+  }
+
+  /** The candidate with the lowest score; ties taken in turn (the group's rotation). */
+  #lowest(
+    group: ResolvedGroup,
+    candidates: readonly number[],
+    score: (i: number) => number,
+  ): number {
     let best = Number.POSITIVE_INFINITY;
     const tied: number[] = [];
     for (const i of candidates) {
-      const key = keys[i]!;
-      const score = Math.max(1, this.#latency.get(key) ?? known) * (1 + this.inFlight(key));
-      if (score < best) {
-        best = score;
+      const value = score(i);
+      if (value < best) {
+        best = value;
         tied.length = 0;
       }
-      if (score === best) tied.push(i);
+      if (value === best) tied.push(i);
     }
     return tied.length === 1 ? tied[0]! : tied[this.#rotate(group.name) % tied.length]!;
   }
